@@ -1,0 +1,72 @@
+"""Rendering a ``MailMessage`` to bytes with the stdlib ``email`` package, and framing for DATA.
+
+Two guarantees are kept here and nowhere else: the rendered bytes use CRLF line endings only
+(a bare CR or LF can never reach the wire, so no SMTP smuggling), and the DATA framing
+dot-stuffs every line that starts with ".", so no body can end the DATA phase early.
+"""
+
+from __future__ import annotations
+
+import re
+from email import policy as email_policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from .message import MailAddress, MailMessage
+
+_SEVEN_BIT = email_policy.SMTP.clone(cte_type="7bit")
+_UTF8 = email_policy.SMTPUTF8
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+END_OF_DATA = b".\r\n"
+
+
+def needs_smtputf8(message: MailMessage) -> bool:
+    """True when an address can only be carried by an SMTPUTF8 server."""
+    addresses = [message.from_, message.sender, *message.recipients, *message.reply_to_list]
+    return any(a is not None and a.needs_smtputf8 for a in addresses)
+
+
+def render(message: MailMessage, *, utf8: bool = False) -> bytes:
+    """The message as RFC 5322 bytes with CRLF endings; 7-bit clean unless ``utf8``."""
+    email = EmailMessage(policy=_UTF8 if utf8 else _SEVEN_BIT)
+    assert message.from_ is not None
+    email["From"] = _header_address(message.from_, utf8)
+    if message.sender is not None:
+        email["Sender"] = _header_address(message.sender, utf8)
+    for name, addresses in (("To", message.to), ("Cc", message.cc),
+                            ("Reply-To", message.reply_to_list)):
+        if addresses:
+            email[name] = [_header_address(a, utf8) for a in addresses]
+    if message.subject:
+        email["Subject"] = message.subject
+    email["Date"] = formatdate(localtime=True)
+    email["Message-ID"] = make_msgid(domain=message.from_.ascii_host.strip("[]") or "localhost")
+    for name, value in message.headers.items():
+        del email[name]
+        email[name] = value
+    email.set_content(message.body, subtype="html" if message.is_body_html else "plain")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.media_type.partition("/")
+        email.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
+                             filename=attachment.name, cid=attachment.content_id)
+    return normalize_line_endings(email.as_bytes())
+
+
+def _header_address(address: MailAddress, utf8: bool) -> Address:
+    host = address.host if utf8 else address.ascii_host
+    return Address(address.display_name, address.user, host)
+
+
+def normalize_line_endings(data: bytes) -> bytes:
+    """Every line ending becomes CRLF, and the data ends with one."""
+    crlf = data.count(b"\r\n")
+    if data.count(b"\r") != crlf or data.count(b"\n") != crlf:
+        data = _LINE_BREAK.sub(b"\r\n", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+def dot_stuff(data: bytes) -> bytes:
+    """RFC 5321 section 4.5.2 transparency: double every leading dot."""
+    return _LEADING_DOT.sub(b"..", data) if b"." in data else data
