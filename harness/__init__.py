@@ -1,0 +1,1 @@
+"""smtp-conformance harness: declarative scenarios run against SMTP clients, with verdicts."""

@@ -1,0 +1,329 @@
+"""Loading scenario files: YAML with line numbers, schema validation, then the model.
+
+Every problem becomes one ``ScenarioError`` that names the file, the line and the field, never
+a traceback: a YAML syntax error, an alias (refused: no YAML bombs), a duplicate key, a schema
+violation (unknown field, wrong type, unknown exception name), or a bad regular expression.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from netmail.errors import SmtpStatusCode
+
+from .model import (
+    Action,
+    ClientSpec,
+    Expectation,
+    FailedRecipient,
+    MessageSpec,
+    Sasl,
+    Scenario,
+    ServerFacts,
+    ServerScript,
+)
+from .schema import SCENARIO_SCHEMA
+
+MAX_FILE_BYTES = 1_000_000
+_VALIDATOR = jsonschema.Draft202012Validator(SCENARIO_SCHEMA)
+
+
+class ScenarioError(Exception):
+    """A scenario file is not valid; ``str()`` is one line: ``path:line: field: problem``."""
+
+    def __init__(self, path: Path | str, line: int, field: str, problem: str) -> None:
+        self.path, self.line, self.field, self.problem = Path(path), line, field, problem
+        where = f"{self.path}:{line}"
+        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
+
+
+class _Mapping(dict[str, Any]):
+    line = 1
+    key_lines: dict[str, int]
+
+
+class _Sequence(list[Any]):
+    line = 1
+    item_lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader that remembers where each key and item stands, and refuses aliases."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(None, None, "YAML aliases are not allowed", mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        result = _Mapping()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise yaml.MarkedYAMLError(None, None, f"keys must be strings, not {key!r}",
+                                           key_node.start_mark)
+            if key in result:
+                raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}",
+                                           key_node.start_mark)
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node, deep=False):  # type: ignore[no-untyped-def]
+        result = _Sequence(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read, validate and build one scenario file."""
+    data = _read_yaml(path)
+    _validate(path, data)
+    try:
+        return _build(path, data)
+    except _FieldProblem as problem:
+        raise ScenarioError(path, _line_of(data, problem.at), _dotted(problem.at),
+                            problem.message) from None
+
+
+def scenario_files(paths: Iterable[Path]) -> list[Path]:
+    """The scenario files named by ``paths`` (files, or directories searched recursively)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise ScenarioError(path, 0, "", "no such file or directory")
+    return found
+
+
+def load_scenarios(paths: Iterable[Path]) -> tuple[list[Scenario], list[ScenarioError]]:
+    """Every scenario under ``paths``, and every error found; ids must be unique."""
+    scenarios: list[Scenario] = []
+    errors: list[ScenarioError] = []
+    seen: dict[str, Scenario] = {}
+    for path in scenario_files(paths):
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as error:
+            errors.append(error)
+            continue
+        if scenario.id in seen:
+            first = seen[scenario.id]
+            errors.append(ScenarioError(path, scenario.line, "id",
+                                        f"{scenario.id!r} is already used by {first.path}"))
+            continue
+        seen[scenario.id] = scenario
+        scenarios.append(scenario)
+    return scenarios, errors
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(path, 1, "", f"file is larger than {MAX_FILE_BYTES} bytes")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, 1, "", f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise ScenarioError(path, 0, "", exc.strerror or str(exc)) from None
+    try:
+        documents = list(yaml.load_all(text, Loader=_Loader))  # noqa: S506 - a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ScenarioError(path, line, "", f"invalid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(path, 1, "", f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(path, 1, "", "invalid YAML: nested too deeply") from None
+    documents = [d for d in documents if d is not None]
+    if len(documents) != 1:
+        raise ScenarioError(path, 1, "", f"expected one scenario, found {len(documents)}")
+    if not isinstance(documents[0], dict):
+        raise ScenarioError(path, 1, "", "a scenario must be a mapping of fields")
+    return documents[0]
+
+
+def _validate(path: Path, data: Any) -> None:
+    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(data))
+    if error is None:
+        return
+    at = list(error.absolute_path)
+    message = error.message
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if extra:
+            at.append(extra[0])
+            message = f"unknown field (allowed: {', '.join(sorted(allowed))})"
+    elif error.validator == "enum":
+        choices = ", ".join("null" if c is None else str(c) for c in error.validator_value)
+        message = f"{error.instance!r} is not one of: {choices}"
+    elif error.validator == "required":
+        message = error.message.replace("is a required property", "is required")
+    raise ScenarioError(path, _line_of(data, at), _dotted(at), message)
+
+
+def _line_of(data: Any, at: Sequence[Any]) -> int:
+    line = getattr(data, "line", 1)
+    node = data
+    for key in at:
+        if isinstance(node, _Mapping) and key in node.key_lines:
+            line = node.key_lines[key]
+        elif isinstance(node, _Sequence) and isinstance(key, int) and key < len(node):
+            line = node.item_lines[key]
+        else:
+            break
+        node = node[key]
+    return line
+
+
+def _dotted(at: Sequence[Any]) -> str:
+    text = ""
+    for key in at:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
+
+
+class _FieldProblem(Exception):
+    def __init__(self, at: list[Any], message: str) -> None:
+        super().__init__(message)
+        self.at, self.message = at, message
+
+
+def _build(path: Path, data: dict[str, Any]) -> Scenario:
+    expect = _expectation(data["expect"], ["expect"])
+    profiles = tuple(
+        (name, replace(expect, **_expectation_fields(fields, ["profiles", name])))
+        for name, fields in sorted(data.get("profiles", {}).items())
+    )
+    return Scenario(
+        id=data["id"],
+        condition=data["condition"],
+        path=path,
+        line=getattr(data, "line", 1),
+        description=data.get("description", ""),
+        server=_server(data["server"]) if data.get("server") is not None else None,
+        client=_client(data.get("client", {})),
+        message=_message(data["message"]) if "message" in data else MessageSpec(),
+        expect=expect,
+        profiles=profiles,
+    )
+
+
+def _server(data: dict[str, Any]) -> ServerScript:
+    fields: dict[str, Any] = {"steps": tuple(_steps(data))}
+    if "extensions" in data:
+        fields["extensions"] = tuple(data["extensions"])
+    if "tls" in data:
+        fields["certificate"] = data["tls"].get("certificate", "trusted")
+    if "sasl" in data:
+        sasl = data["sasl"]
+        fields["sasl"] = Sasl(
+            mechanisms=tuple(m.upper() for m in sasl.get("mechanisms", Sasl.mechanisms)),
+            users=tuple(sorted(sasl.get("users", {}).items())),
+            required=sasl.get("required", False),
+            reject=sasl.get("reject", Sasl.reject),
+        )
+    return ServerScript(**fields)
+
+
+def _steps(data: dict[str, Any]) -> Iterator[tuple[str, tuple[Action, ...]]]:
+    for step, value in data.items():
+        if step in ("extensions", "tls", "sasl"):
+            continue
+        items = value if isinstance(value, list) else [value]
+        yield step, tuple(_action(item, ["server", step, i] if isinstance(value, list)
+                                  else ["server", step]) for i, item in enumerate(items))
+
+
+def _action(data: dict[str, Any], at: list[Any]) -> Action:
+    reply = data.get("reply")
+    if "reply" in data and "raw" in data:
+        raise _FieldProblem(at + ["raw"], "give either reply or raw, not both")
+    if "pattern" in data:
+        try:
+            re.compile(data["pattern"])
+        except re.error as exc:
+            raise _FieldProblem(at + ["pattern"], f"not a regular expression: {exc}") from None
+    return Action(
+        reply=None if reply is None else tuple([reply] if isinstance(reply, str) else reply),
+        raw=data.get("raw"),
+        delay=float(data.get("delay", 0)),
+        drop=data.get("drop"),
+        match=data.get("match"),
+        pattern=data.get("pattern"),
+    )
+
+
+def _client(data: dict[str, Any]) -> ClientSpec:
+    fields = {k: v for k, v in data.items() if k != "credentials"}
+    if "credentials" in data:
+        fields["credentials"] = (data["credentials"]["user"], data["credentials"]["password"])
+    if "timeout" in fields:
+        fields["timeout"] = float(fields["timeout"])
+    return ClientSpec(**fields)
+
+
+def _message(data: dict[str, Any] | None) -> MessageSpec | None:
+    if data is None:
+        return None
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "from":
+            fields["from_"] = value
+        elif key in ("to", "cc", "bcc"):
+            fields[key] = tuple(value)
+        elif key == "headers":
+            fields[key] = tuple(value.items())
+        elif key == "attachments":
+            fields[key] = tuple((a["name"], a.get("media_type", "application/octet-stream"),
+                                 a.get("content", "")) for a in value)
+        else:
+            fields[key] = value
+    return MessageSpec(**fields)
+
+
+def _expectation(data: dict[str, Any], at: list[Any]) -> Expectation:
+    return Expectation(**_expectation_fields(data, at))
+
+
+def _expectation_fields(data: dict[str, Any], at: list[Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "status_code":
+            fields[key] = _status(value)
+        elif key == "failed_recipients":
+            fields[key] = tuple(
+                FailedRecipient(r) if isinstance(r, str)
+                else FailedRecipient(r["address"], _status(r["status_code"])
+                                     if "status_code" in r else None)
+                for r in value)
+        elif key == "server":
+            fields[key] = ServerFacts(**{k: tuple(v) if isinstance(v, list) else v
+                                         for k, v in value.items()})
+        else:
+            fields[key] = value
+    return fields
+
+
+def _status(value: int | str) -> int:
+    return int(SmtpStatusCode[value]) if isinstance(value, str) else value

@@ -1,0 +1,186 @@
+"""The JSON Schema of a scenario file; ``smtp-harness schema`` prints it.
+
+``docs/scenario.schema.json`` is this schema written out for editors and other tools; a test
+keeps the two identical.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netmail.errors import SmtpStatusCode
+
+from .model import CONDITIONS, CONTRACT_EXCEPTIONS, STEPS
+
+_STATUS = {
+    "oneOf": [
+        {"type": "integer", "minimum": -1, "maximum": 999},
+        {"enum": [member.name for member in SmtpStatusCode]},
+    ],
+    "description": "An SmtpStatusCode name (MailboxUnavailable) or a number (550).",
+}
+_REPLY_LINE = {"type": "string", "maxLength": 4096}
+_IDENTIFIER = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.]*$", "maxLength": 200}
+
+_ACTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "reply": {
+            "description": "Reply line(s), code included: '550 5.1.1 No such user'.",
+            "oneOf": [_REPLY_LINE, {"type": "array", "items": _REPLY_LINE, "minItems": 1,
+                                    "maxItems": 100}],
+        },
+        "raw": {"type": "string", "maxLength": 65536,
+                "description": "Bytes sent exactly as written (no CRLF added)."},
+        "delay": {"type": "number", "minimum": 0, "maximum": 60,
+                  "description": "Seconds to wait before acting."},
+        "drop": {"enum": ["before", "after", "reset"],
+                 "description": "Close the connection before or after replying, or reset it."},
+        "match": {"type": "string", "maxLength": 512,
+                  "description": "Only for commands whose address is this one."},
+        "pattern": {"type": "string", "maxLength": 512,
+                    "description": "Only for commands whose address matches this regex."},
+    },
+}
+_STEP = {"oneOf": [_ACTION, {"type": "array", "items": _ACTION, "maxItems": 1000}]}
+
+_SERVER = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "properties": {
+        "extensions": {"type": "array", "items": {"type": "string", "maxLength": 200},
+                       "maxItems": 100},
+        "tls": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"certificate": {"enum": ["trusted", "unknown-ca", "wrong-host",
+                                                    "expired"]}},
+        },
+        "sasl": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "mechanisms": {"type": "array", "maxItems": 20,
+                               "items": {"enum": ["PLAIN", "LOGIN", "CRAM-MD5"]}},
+                "users": {"type": "object", "maxProperties": 100,
+                          "additionalProperties": {"type": "string"}},
+                "required": {"type": "boolean"},
+                "reject": _REPLY_LINE,
+            },
+        },
+        **{step: _STEP for step in STEPS},
+    },
+}
+
+_MESSAGE = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "properties": {
+        "from": {"type": ["string", "null"], "maxLength": 1000},
+        "to": {"type": "array", "items": {"type": "string"}, "maxItems": 1000},
+        "cc": {"type": "array", "items": {"type": "string"}, "maxItems": 1000},
+        "bcc": {"type": "array", "items": {"type": "string"}, "maxItems": 1000},
+        "subject": {"type": "string", "maxLength": 10000},
+        "body": {"type": "string", "maxLength": 10_000_000},
+        "html": {"type": "boolean"},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"},
+                    "maxProperties": 100},
+        "attachments": {
+            "type": "array", "maxItems": 50,
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["name"],
+                "properties": {"name": {"type": "string"}, "media_type": {"type": "string"},
+                               "content": {"type": "string", "maxLength": 10_000_000}},
+            },
+        },
+    },
+}
+
+_CLIENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "host": {"type": ["string", "null"], "maxLength": 255},
+        "port": {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1},
+        "enable_ssl": {"type": "boolean"},
+        "timeout": {"type": "number", "minimum": 0, "maximum": 600},
+        "credentials": {
+            "type": "object", "additionalProperties": False,
+            "required": ["user", "password"],
+            "properties": {"user": {"type": "string"}, "password": {"type": "string"}},
+        },
+        "delivery_method": {"enum": ["network", "pickup", "pickup-iis"]},
+        "pickup_directory": {"type": ["string", "null"], "maxLength": 4096,
+                             "description": "'absolute' gives a fresh directory."},
+        "state": {"enum": ["disposed", "send-in-progress", None]},
+        "sends": {"type": "integer", "minimum": 1, "maximum": 100},
+    },
+}
+
+_FAILED_RECIPIENT = {
+    "oneOf": [
+        {"type": "string"},
+        {"type": "object", "additionalProperties": False, "required": ["address"],
+         "properties": {"address": {"type": "string"}, "status_code": _STATUS}},
+    ]
+}
+_SERVER_FACTS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "connections": {"type": "integer", "minimum": 0},
+        "commands": {"type": "array", "items": {"type": "string"}},
+        "data_sent": {"type": "boolean"},
+        "delivered_to": {"type": "array", "items": {"type": "string"}},
+        "messages": {"type": "integer", "minimum": 0},
+        "data_contains": {"type": "array", "items": {"type": "string"}},
+        "data_excludes": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _expectation(raises: dict[str, Any], *, needs_why: bool) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "raises": raises,
+            "status_code": _STATUS,
+            "message_contains": {"type": "string"},
+            "failed_recipients": {"type": "array", "items": _FAILED_RECIPIENT},
+            "inner": {"type": ["string", "null"]},
+            "pickup_files": {"type": "integer", "minimum": 0},
+            "server": _SERVER_FACTS,
+            "why": {"type": "string", "minLength": 1, "maxLength": 300},
+        },
+    }
+    if needs_why:
+        schema["required"] = ["why"]
+    return schema
+
+
+SCENARIO_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://smtp-conformance.invalid/scenario.schema.json",
+    "title": "SMTP conformance scenario",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "condition", "expect"],
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_./-]*$", "maxLength": 200},
+        "condition": {"enum": sorted(CONDITIONS)},
+        "description": {"type": "string", "maxLength": 2000},
+        "server": _SERVER,
+        "client": _CLIENT,
+        "message": _MESSAGE,
+        "expect": _expectation({"enum": [*CONTRACT_EXCEPTIONS, None]}, needs_why=False),
+        "profiles": {
+            "type": "object",
+            "maxProperties": 50,
+            "propertyNames": {"pattern": r"^[a-z0-9][a-z0-9_-]*$"},
+            "additionalProperties": _expectation({"oneOf": [_IDENTIFIER, {"type": "null"}]},
+                                                 needs_why=True),
+        },
+    },
+}

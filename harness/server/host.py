@@ -1,0 +1,104 @@
+"""Hosting scripted servers: many servers on one event loop, in one background thread.
+
+Starting a server is one ``create_server`` call on that loop (about a millisecond), not a new
+thread. ``stop`` lets the server finish what the client already sent, then closes every
+connection, so the transcript is complete when it is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from ..model import ServerScript
+from .script import ScriptCursor
+from .smtp import ScriptedSMTP
+from .transcript import Transcript
+
+HOST = "127.0.0.1"
+_SETTLE = 2.0
+"""Longest wait, at stop, for connections the client is still closing."""
+
+
+class RunningServer:
+    """A scripted server listening on ``HOST:port``; ``transcript`` records what it saw."""
+
+    def __init__(self, host: ServerHost, server: asyncio.Server, transcript: Transcript,
+                 protocols: list[ScriptedSMTP]) -> None:
+        self._host, self._server, self._protocols = host, server, protocols
+        self.transcript = transcript
+        self.address = HOST
+        self.port: int = server.sockets[0].getsockname()[1]
+
+    def stop(self, settle: float = _SETTLE) -> Transcript:
+        """Close the server after letting open connections end (at most ``settle`` s)."""
+        self._host.call(self._stop(settle))
+        return self.transcript
+
+    async def _stop(self, settle: float) -> None:
+        self._server.close()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + settle
+        while loop.time() < end and any(p.transport is not None for p in self._protocols):
+            await asyncio.sleep(0.005)
+        for protocol in self._protocols:
+            if protocol.transport is not None:
+                protocol.transport.abort()
+        await asyncio.sleep(0)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class ServerHost:
+    """One event loop in a daemon thread that runs every scripted server of a process."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="smtp-harness-loop",
+                                        daemon=True)
+        self._thread.start()
+
+    def call(self, coroutine: Any, timeout: float = 30.0) -> Any:
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        return future.result(timeout)
+
+    def start(self, script: ServerScript) -> RunningServer:
+        return self.call(self._start(script))
+
+    async def _start(self, script: ServerScript) -> RunningServer:
+        transcript = Transcript()
+        cursor = ScriptCursor(script)
+        protocols: list[ScriptedSMTP] = []
+
+        def factory() -> ScriptedSMTP:
+            protocol = ScriptedSMTP(script, cursor, transcript, self._loop)
+            protocols.append(protocol)
+            return protocol
+
+        server = await self._loop.create_server(factory, HOST, 0)
+        return RunningServer(self, server, transcript, protocols)
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
+_shared: ServerHost | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_host() -> ServerHost:
+    """The process's server host, started on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = ServerHost()
+        return _shared

@@ -1,0 +1,265 @@
+"""``ScriptedSMTP``: an aiosmtpd server whose every step follows a ``ServerScript``.
+
+aiosmtpd's hooks cannot change the greeting, refuse STARTTLS or DATA, or send malformed bytes,
+so this subclass intercepts at three points instead: each command on its way to aiosmtpd's
+handler (``_smtp_methods``), each reply on its way out (``push``), and each line read from the
+client (a tap on the stream reader, which feeds the transcript and captures raw DATA bytes).
+Everything the script does not ask for is aiosmtpd's own behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from ..model import Action, Sasl, ServerScript
+from .certificates import server_context
+from .script import ScriptCursor, address_of
+from .transcript import REDACTED, ReceivedMessage, Transcript
+
+HOSTNAME = "harness.invalid"
+_STEP_OF_VERB = {"EHLO": "ehlo", "HELO": "helo", "STARTTLS": "starttls", "AUTH": "auth",
+                 "MAIL": "mail", "RCPT": "rcpt", "DATA": "data", "RSET": "rset", "QUIT": "quit"}
+
+logging.getLogger("mail.log").addHandler(logging.NullHandler())
+
+
+class _Hooks:
+    """aiosmtpd handler hooks; each hands over to the server that calls it."""
+
+    async def handle_EHLO(self, server: ScriptedSMTP, session: Any, envelope: Any,
+                          hostname: str, responses: list[str]) -> list[str]:
+        return server.ehlo_lines(hostname)
+
+    async def handle_DATA(self, server: ScriptedSMTP, session: Any, envelope: Any) -> str:
+        return await server.end_of_data(envelope)
+
+    async def handle_exception(self, error: Exception) -> str:
+        return f"500 Error: ({type(error).__name__}) {error}"
+
+
+_HOOKS = _Hooks()
+
+
+class ScriptedSMTP(SMTP):
+    def __init__(self, script: ServerScript, cursor: ScriptCursor, transcript: Transcript,
+                 loop: asyncio.AbstractEventLoop) -> None:
+        sasl = script.sasl
+        size = next((int(e.split()[1]) for e in script.extensions
+                     if e.upper().startswith("SIZE ") and e.split()[1].isdigit()), None)
+        super().__init__(
+            _HOOKS,
+            hostname=HOSTNAME,
+            ident="scripted",
+            data_size_limit=size,
+            enable_SMTPUTF8=any(e.upper() == "SMTPUTF8" for e in script.extensions),
+            tls_context=server_context(script.certificate) if script.certificate else None,
+            timeout=60,
+            auth_required=bool(sasl and sasl.required),
+            auth_require_tls=False,
+            authenticator=self._check_credentials,
+            auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN", "CRAM-MD5")
+                                    if sasl is None or m not in sasl.mechanisms],
+            loop=loop,
+        )
+        self._script, self._cursor, self._transcript = script, cursor, transcript
+        self._connection = 0
+        self._mode = "command"
+        self._data = bytearray()
+        self._greeted = False
+        self._swallow_next_push = False
+        for verb, method in list(self._smtp_methods.items()):
+            self._smtp_methods[verb] = functools.partial(self._scripted, verb, method)
+
+    # -- recording ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._connection == 0:
+            self._connection = self._transcript.connect(transport.get_extra_info("peername"))
+        else:
+            self._transcript.note(self._connection, "tls", "handshake complete")
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._transcript.note(self._connection, "close", f"({error or 'clean'})")
+        super().connection_lost(error)
+
+    def _cb_client_connected(self, reader: asyncio.StreamReader,
+                             writer: asyncio.StreamWriter) -> None:
+        super()._cb_client_connected(reader, writer)
+        for name in ("readuntil", "readline", "read", "readexactly"):
+            setattr(reader, name, self._tap(getattr(reader, name)))
+
+    def _tap(self, read: Callable[..., Awaitable[bytes]]) -> Callable[..., Awaitable[bytes]]:
+        async def tapped(*args: Any) -> bytes:
+            data = await read(*args)
+            if self._mode == "data":
+                self._data += data
+            elif self._mode == "auth":
+                self._transcript.note(self._connection, "client", REDACTED)
+            elif data:
+                self._transcript.client_line(self._connection, data)
+            return data
+        return tapped
+
+    async def push(self, status: Any) -> None:
+        if not self._greeted:
+            self._greeted = True
+            action = self._cursor.next_action("greeting", None)
+            await self._perform(action, lambda: self._write(status))
+            return
+        if self._swallow_next_push:
+            self._swallow_next_push = False
+            return
+        await self._write(status)
+
+    async def _write(self, status: str | bytes) -> None:
+        if self._closing():
+            return
+        text = status if isinstance(status, str) else status.decode("utf-8", "replace")
+        for line in text.split("\r\n"):
+            self._transcript.note(self._connection, "server", line)
+        await super().push(status)
+
+    async def _write_raw(self, data: bytes) -> None:
+        if self._closing():
+            return
+        self._transcript.note(self._connection, "server",
+                              f"(raw) {data.decode('utf-8', 'backslashreplace')!r}")
+        self._writer.write(data)
+        await self._writer.drain()
+
+    def _closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
+    # -- the script -----------------------------------------------------------------------
+
+    async def _scripted(self, verb: str, method: Callable[[Any], Awaitable[None]],
+                        arg: str | None) -> None:
+        step = _STEP_OF_VERB.get(verb)
+        if verb == "AUTH" and arg:
+            mechanism, _, rest = arg.partition(" ")  # RFC 4954: names are case-insensitive
+            arg = f"{mechanism.upper()} {rest}".strip()
+        action = self._cursor.next_action(step, arg) if step else Action()
+        if verb == "DATA":
+            self._data.clear()
+
+        async def default() -> None:
+            mode, self._mode = self._mode, {"AUTH": "auth", "DATA": "data"}.get(verb, self._mode)
+            try:
+                await method(arg)
+            finally:
+                self._mode = mode
+
+        await self._perform(action, default, lambda code: self._accepted(verb, arg, code))
+
+    async def _perform(self, action: Action, default: Callable[[], Awaitable[None]],
+                       accepted: Callable[[int], None] | None = None) -> None:
+        """Wait, then drop, write raw bytes, reply, or let the server do what it normally does."""
+        if action.delay:
+            await asyncio.sleep(action.delay)
+        if self._closing():
+            return
+        if action.drop in ("before", "reset"):
+            self._drop(reset=action.drop == "reset")
+            return
+        if action.raw is not None:
+            await self._write_raw(action.raw.encode("utf-8", "surrogateescape"))
+        elif action.reply is not None:
+            if accepted is not None and (code := _code_of(action.reply[0])) is not None:
+                accepted(code)
+            await self._write("\r\n".join(action.reply))
+        else:
+            await default()
+        if action.drop == "after":
+            self._drop(reset=False)
+
+    def _drop(self, *, reset: bool) -> None:
+        self._transcript.note(self._connection, "note", "reset" if reset else "drop")
+        assert self.transport is not None
+        if reset:
+            self.transport.abort()
+        else:
+            self.transport.close()
+
+    def _accepted(self, verb: str, arg: str | None, code: int) -> None:
+        """A scripted 2xx reply keeps aiosmtpd's state as if it had accepted the command."""
+        if not 200 <= code < 300 or self.session is None or self.envelope is None:
+            return
+        if verb in ("EHLO", "HELO"):
+            self.session.host_name = arg or "unknown"
+            self.session.extended_smtp = verb == "EHLO"
+        elif verb == "MAIL":
+            self.envelope.mail_from = address_of(arg)
+        elif verb == "RCPT":
+            self.envelope.rcpt_tos.append(address_of(arg))
+        elif verb == "AUTH":
+            self.session.authenticated = True
+
+    def ehlo_lines(self, hostname: str) -> list[str]:
+        assert self.session is not None
+        self.session.host_name = hostname
+        keywords = list(self._script.extensions)
+        if self._script.certificate and not self._tls_protocol:
+            keywords.append("STARTTLS")
+        if self._script.sasl is not None:
+            keywords.append("AUTH " + " ".join(self._script.sasl.mechanisms))
+        lines = [HOSTNAME, *keywords]
+        return [f"250-{line}" for line in lines[:-1]] + [f"250 {lines[-1]}"]
+
+    async def end_of_data(self, envelope: Any) -> str:
+        """Reply to the end of the data as scripted, and record the message."""
+        raw, self._data = bytes(self._data[:-3] if self._data.endswith(b".\r\n") else
+                                self._data), bytearray()
+        action = self._cursor.next_action("end_of_data", None)
+        code = 250 if action.reply is None and action.raw is None else (
+            _code_of(action.reply[0] if action.reply else action.raw or ""))
+        delivered = (code is not None and 200 <= code < 300 and action.drop not in
+                     ("before", "reset"))
+        if action.delay:
+            await asyncio.sleep(action.delay)
+        delivered = delivered and not self._closing()
+        self._transcript.messages.append(ReceivedMessage(
+            self._connection, envelope.mail_from, tuple(envelope.rcpt_tos), raw, delivered))
+        await self._perform(Action(reply=action.reply, raw=action.raw, drop=action.drop),
+                            lambda: self._write("250 OK"))
+        self._swallow_next_push = True
+        return "250 OK"
+
+    def _check_credentials(self, server: SMTP, session: Any, envelope: Any, mechanism: str,
+                            auth_data: Any) -> AuthResult:
+        sasl = self._script.sasl or Sasl()
+        users = dict(sasl.users)
+        if isinstance(auth_data, LoginPassword):
+            user = auth_data.login.decode("utf-8", "replace")
+            if users.get(user) == auth_data.password.decode("utf-8", "replace"):
+                return AuthResult(success=True, auth_data=auth_data)
+        return AuthResult(success=False, handled=False, message=sasl.reject)
+
+    async def auth_CRAM__MD5(self, server: SMTP, args: list[str]) -> AuthResult:
+        sasl = self._script.sasl or Sasl()
+        nonce = f"<{secrets.token_hex(8)}@{HOSTNAME}>".encode()
+        answer = await self.challenge_auth(base64.b64encode(nonce).decode(), encode_to_b64=False)
+        if not isinstance(answer, bytes):
+            return AuthResult(success=False, handled=True)
+        user, _, digest = answer.decode("utf-8", "replace").rpartition(" ")
+        password = dict(sasl.users).get(user)
+        expected = (hmac.new(password.encode(), nonce, hashlib.md5).hexdigest()
+                    if password is not None else None)
+        if expected is not None and hmac.compare_digest(expected, digest):
+            return AuthResult(success=True)
+        return AuthResult(success=False, handled=False, message=sasl.reject)
+
+
+def _code_of(text: str) -> int | None:
+    digits = text[:3]
+    return int(digits) if len(digits) == 3 and digits.isdigit() else None

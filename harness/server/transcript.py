@@ -1,0 +1,85 @@
+"""What a scripted server saw and said: the record every verdict and report reads.
+
+Credentials never enter it: the arguments of AUTH and the lines of an AUTH exchange are
+recorded as ``***``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+_AUTH_LINE = re.compile(r"^(AUTH\s+\S+)\s+.*$", re.IGNORECASE | re.DOTALL)
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the conversation. ``kind``: connect, client, server, tls, close, note."""
+
+    at: float
+    connection: int
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """One DATA phase: the envelope at that moment and the raw (still dot-stuffed) bytes."""
+
+    connection: int
+    mail_from: str | None
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+    delivered: bool
+
+
+@dataclass
+class Transcript:
+    started: float = field(default_factory=time.monotonic)
+    events: list[Event] = field(default_factory=list)
+    messages: list[ReceivedMessage] = field(default_factory=list)
+    connections: int = 0
+
+    def connect(self, peer: object) -> int:
+        self.connections += 1
+        self.note(self.connections, "connect", f"from {peer}")
+        return self.connections
+
+    def note(self, connection: int, kind: str, text: str) -> None:
+        self.events.append(Event(time.monotonic() - self.started, connection, kind, text))
+
+    def client_line(self, connection: int, raw: bytes) -> None:
+        text = raw.decode("utf-8", errors="backslashreplace")
+        self.note(connection, "client", redact(text.rstrip("\r\n")) + _ending_note(raw))
+
+    @property
+    def commands(self) -> list[str]:
+        """The verbs the client sent, in order (``EHLO``, ``MAIL``, ...)."""
+        return [e.text.split(" ", 1)[0].upper() for e in self.events
+                if e.kind == "client" and e.text != REDACTED and e.text]
+
+    @property
+    def delivered_to(self) -> list[str]:
+        return [r for m in self.messages if m.delivered for r in m.rcpt_tos]
+
+    def render(self) -> str:
+        """The transcript as text: ``C:``/``S:`` lines per connection, with times."""
+        arrows = {"client": "C:", "server": "S:"}
+        return "\n".join(
+            f"[{e.at:7.3f}s #{e.connection}] {arrows.get(e.kind, '--')} "
+            f"{e.text if e.kind in arrows else e.kind + ' ' + e.text}"
+            for e in self.events
+        )
+
+
+def redact(line: str) -> str:
+    """Hide what follows the mechanism name in an AUTH command."""
+    return _AUTH_LINE.sub(r"\1 " + REDACTED, line)
+
+
+def _ending_note(raw: bytes) -> str:
+    if raw.endswith(b"\r\n"):
+        return ""
+    return "  <bare LF>" if raw.endswith(b"\n") else "  <no line ending>"
