@@ -145,7 +145,7 @@ def _read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ScenarioError(path, 0, "", exc.strerror or str(exc)) from None
     try:
-        documents = list(yaml.load_all(text, Loader=_Loader))  # noqa: S506 - a SafeLoader
+        documents = list(yaml.load_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -258,12 +258,12 @@ def _steps(data: dict[str, Any]) -> Iterator[tuple[str, tuple[Action, ...]]]:
 def _action(data: dict[str, Any], at: list[Any]) -> Action:
     reply = data.get("reply")
     if "reply" in data and "raw" in data:
-        raise _FieldProblem(at + ["raw"], "give either reply or raw, not both")
+        raise _FieldProblem([*at, "raw"], "give either reply or raw, not both")
     if "pattern" in data:
         try:
             re.compile(data["pattern"])
         except re.error as exc:
-            raise _FieldProblem(at + ["pattern"], f"not a regular expression: {exc}") from None
+            raise _FieldProblem([*at, "pattern"], f"not a regular expression: {exc}") from None
     return Action(
         reply=None if reply is None else tuple([reply] if isinstance(reply, str) else reply),
         raw=data.get("raw"),

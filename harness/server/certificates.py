@@ -34,7 +34,7 @@ def server_context(kind: str) -> ssl.SSLContext:
     elif kind == "wrong-host":
         leaf = _authority("harness").issue_cert("wrong-host.invalid")
     elif kind == "expired":
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         leaf = _authority("harness").issue_cert(
             *HOSTS, not_before=now - datetime.timedelta(days=730),
             not_after=now - datetime.timedelta(days=365))
