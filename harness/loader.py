@@ -19,6 +19,7 @@ import yaml
 from netmail.errors import SmtpStatusCode
 
 from .model import (
+    NO_INNER,
     Action,
     ClientSpec,
     Expectation,
@@ -317,6 +318,8 @@ def _expectation_fields(data: dict[str, Any], at: list[Any]) -> dict[str, Any]:
                 else FailedRecipient(r["address"], _status(r["status_code"])
                                      if "status_code" in r else None)
                 for r in value)
+        elif key == "inner":
+            fields[key] = NO_INNER if value is None else value
         elif key == "server":
             fields[key] = ServerFacts(**{k: tuple(v) if isinstance(v, list) else v
                                          for k, v in value.items()})

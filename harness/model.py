@@ -73,6 +73,8 @@ class Action:
 
 
 DEFAULT_ACTION = Action()
+NO_INNER = "None"
+"""``expect.inner: null`` in a file: the exception must have no inner exception."""
 
 
 @dataclass(frozen=True)

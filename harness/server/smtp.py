@@ -93,6 +93,11 @@ class ScriptedSMTP(SMTP):
         self._transcript.note(self._connection, "close", f"({error or 'clean'})")
         super().connection_lost(error)
 
+    def eof_received(self) -> bool:
+        """The client closed its side: end the session (as aiosmtpd does) and close ours."""
+        super().eof_received()
+        return False
+
     def _cb_client_connected(self, reader: asyncio.StreamReader,
                              writer: asyncio.StreamWriter) -> None:
         super()._cb_client_connected(reader, writer)

@@ -1,0 +1,49 @@
+"""The adapter interface: a resolved client request in, one outcome per send out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from ..model import MessageSpec
+from ..outcome import Outcome
+
+
+@dataclass(frozen=True)
+class ClientRequest:
+    """Everything a client needs for one scenario, with the server's address filled in."""
+
+    scenario: str
+    host: str | None
+    port: int
+    enable_ssl: bool
+    timeout: float
+    credentials: tuple[str, str] | None
+    delivery_method: str
+    pickup_directory: str | None
+    state: str | None
+    sends: int
+    ca_file: str | None
+    message: MessageSpec | None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.message is not None:
+            message = data["message"]
+            message["from"] = message.pop("from_")
+            message["headers"] = dict(self.message.headers)
+            message["attachments"] = [
+                {"name": n, "media_type": t, "content": c} for n, t, c in self.message.attachments]
+        if self.credentials is not None:
+            data["credentials"] = {"user": self.credentials[0], "password": self.credentials[1]}
+        return data
+
+
+class Adapter(Protocol):
+    """A client under test. ``run`` must return (not raise) for anything the client does."""
+
+    name: str
+
+    def run(self, request: ClientRequest) -> list[Outcome]: ...
+
+    def close(self) -> None: ...

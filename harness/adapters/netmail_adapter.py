@@ -1,0 +1,89 @@
+"""The in-process adapter for ``netmail``, the reference client.
+
+``module`` may name another copy of the package (a mutant in the tests), so the harness can
+show that it catches a client that breaks the contract.
+"""
+
+from __future__ import annotations
+
+import importlib
+import ssl
+import threading
+from dataclasses import replace
+from types import ModuleType
+from typing import Any
+
+from ..model import FailedRecipient, MessageSpec
+from ..outcome import Outcome, capture, python_exception
+from .base import ClientRequest
+
+_DELIVERY = {"network": "Network", "pickup": "SpecifiedPickupDirectory",
+             "pickup-iis": "PickupDirectoryFromIis"}
+
+
+class NetmailAdapter:
+    def __init__(self, name: str = "netmail", module: str | ModuleType = "netmail") -> None:
+        self.name = name
+        self._netmail = importlib.import_module(module) if isinstance(module, str) else module
+
+    def run(self, request: ClientRequest) -> list[Outcome]:
+        nm = self._netmail
+        client_holder: list[Any] = []
+        setup = capture(lambda: client_holder.append(self._client(request)), python_exception)
+        if not client_holder:
+            return [setup]
+        client = client_holder[0]
+        message_holder: list[Any] = []
+        built = capture(lambda: message_holder.append(self._message(request.message)),
+                        python_exception)
+        if built.exception is not None:
+            client.dispose()
+            return [built]
+        message = message_holder[0]
+        finished = threading.Event()
+        client.send_completed.append(lambda sender, args: finished.set())
+        if request.state == "disposed":
+            client.dispose()
+        elif request.state == "send-in-progress":
+            client.send_async(message if message is not None else nm.MailMessage(
+                "in-progress@example.com", "in-progress@example.com"))
+        outcomes = [capture(lambda: client.send(message), _describe) for _ in range(request.sends)]
+        if request.state == "send-in-progress":
+            client.send_async_cancel()
+            finished.wait(request.timeout + 5)
+        client.dispose()
+        return outcomes
+
+    def _client(self, request: ClientRequest) -> Any:
+        nm = self._netmail
+        context = None
+        if request.enable_ssl and request.ca_file:
+            context = ssl.create_default_context(cafile=request.ca_file)
+        return nm.SmtpClient(
+            request.host, request.port, timeout=request.timeout, enable_ssl=request.enable_ssl,
+            credentials=nm.NetworkCredential(*request.credentials) if request.credentials
+            else None,
+            delivery_method=getattr(nm.SmtpDeliveryMethod, _DELIVERY[request.delivery_method]),
+            pickup_directory_location=request.pickup_directory, ssl_context=context)
+
+    def _message(self, spec: MessageSpec | None) -> Any:
+        if spec is None:
+            return None
+        nm = self._netmail
+        message = nm.MailMessage(spec.from_, list(spec.to), spec.subject, spec.body,
+                                 cc=list(spec.cc), bcc=list(spec.bcc), is_body_html=spec.html)
+        message.headers.update(dict(spec.headers))
+        for name, media_type, content in spec.attachments:
+            message.attachments.append(nm.Attachment(content.encode(), name, media_type))
+        return message
+
+    def close(self) -> None:
+        pass
+
+
+def _describe(exc: BaseException) -> Outcome:
+    """The generic description, plus the rejected recipients of a recipient exception."""
+    failures = getattr(exc, "inner_exceptions", None) or (
+        [exc] if hasattr(exc, "failed_recipient") else [])
+    return replace(python_exception(exc), failed_recipients=tuple(
+        FailedRecipient(f.failed_recipient, int(f.status_code)) for f in failures))

@@ -1,0 +1,1 @@
+"""Reports of a run: a terminal table and a JSON file."""

@@ -1,0 +1,77 @@
+"""The terminal table: one row per scenario; a column per client when there are several."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..outcome import status_name
+from ..verdict import DEVIATES, ERROR, FAIL, PASS, Verdict
+
+_COLOURS = {PASS: "32", DEVIATES: "33", FAIL: "31", ERROR: "35"}
+_WIDTHS = {"condition": 20, "scenario": 44, "expected": 40, "actual": 40}
+
+
+def expected_text(verdict: Verdict) -> str:
+    expected = verdict.expected
+    if expected.raises is None:
+        return "success"
+    code = status_name(expected.status_code)
+    return f"{expected.raises}({code})" if code is not None else expected.raises
+
+
+def actual_text(verdict: Verdict) -> str:
+    if verdict.actual is None:
+        return verdict.differences[0] if verdict.differences else "-"
+    return verdict.actual.describe()
+
+
+def render_table(verdicts: Sequence[Verdict], colour: bool = False) -> str:
+    clients = list(dict.fromkeys(v.client for v in verdicts))
+    if len(clients) > 1:
+        return _matrix(verdicts, clients, colour)
+    header = ["condition", "scenario", "expected", "actual", "verdict"]
+    rows = [[v.scenario.condition, v.scenario.id, expected_text(v), actual_text(v), v.status]
+            for v in verdicts]
+    return _format(header, rows, colour)
+
+
+def _matrix(verdicts: Sequence[Verdict], clients: list[str], colour: bool) -> str:
+    by_scenario: dict[str, dict[str, str]] = {}
+    conditions: dict[str, str] = {}
+    for v in verdicts:
+        by_scenario.setdefault(v.scenario.id, {})[v.client] = v.status
+        conditions[v.scenario.id] = v.scenario.condition
+    rows = [[conditions[s], s, *(cells.get(c, "-") for c in clients)]
+            for s, cells in by_scenario.items()]
+    return _format(["condition", "scenario", *clients], rows, colour)
+
+
+def _format(header: list[str], rows: list[list[str]], colour: bool) -> str:
+    widths = [min(_WIDTHS.get(h, 12), max([len(h), *(len(r[i]) for r in rows)]))
+              for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    for row in rows:
+        cells = [_fit(cell, w) for cell, w in zip(row, widths, strict=True)]
+        if colour:
+            cells = [_paint(c, raw) if raw in _COLOURS else c for c, raw in zip(cells, row,
+                                                                                  strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _fit(text: str, width: int) -> str:
+    return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
+
+
+def _paint(cell: str, status: str) -> str:
+    return f"\033[{_COLOURS[status]}m{cell}\033[0m"
+
+
+def summary(verdicts: Sequence[Verdict], seconds: float) -> str:
+    counts = {s: sum(1 for v in verdicts if v.status == s) for s in (PASS, DEVIATES, FAIL, ERROR)}
+    clients = len({v.client for v in verdicts})
+    scenarios = len({v.scenario.id for v in verdicts})
+    return (f"{scenarios} scenarios x {clients} client{'s' if clients != 1 else ''}: "
+            f"{counts[PASS]} pass, {counts[DEVIATES]} deviate (recorded in profiles), "
+            f"{counts[FAIL]} fail, {counts[ERROR]} error, in {seconds:.1f} s")

@@ -1,0 +1,123 @@
+"""Running scenarios: start the scripted server, run the client, judge, in parallel.
+
+Scenarios mostly wait (delays, timeouts), so many run at once on a thread pool while their
+servers share one event loop. Every run is bounded: a client that does not return within its
+timeout plus the script's delays plus a margin is reported as an error, never waited for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+from .adapters.base import Adapter, ClientRequest
+from .model import Scenario
+from .server import HOST, ca_file, shared_host
+from .verdict import Verdict, harness_error, judge
+
+DEFAULT_JOBS = 16
+_MARGIN = 10.0
+"""Seconds beyond a scenario's own timeouts and delays before it counts as hung."""
+
+
+def budget(scenario: Scenario) -> float:
+    """The longest a scenario may take before it counts as hung."""
+    delays = scenario.server.max_delay if scenario.server else 0.0
+    return (scenario.client.timeout + delays) * scenario.client.sends + _MARGIN
+
+
+def run_scenario(scenario: Scenario, adapter: Adapter) -> Verdict:
+    """Run one scenario against one client and judge it."""
+    started = time.monotonic()
+    server = shared_host().start(scenario.server) if scenario.server else None
+    try:
+        with _closed_port() as unused_port, _pickup_directory(scenario) as pickup:
+            request = _request(scenario, server.port if server else unused_port, pickup)
+            try:
+                outcomes = adapter.run(request)
+            except Exception as exc:  # an adapter bug; the client's own errors are outcomes
+                transcript = server.stop() if server else None
+                server = None
+                return harness_error(scenario, adapter.name,
+                                     f"the adapter failed: {type(exc).__name__}: {exc}",
+                                     transcript, time.monotonic() - started)
+            pickup_files = len(list(Path(pickup).glob("*.eml"))) if pickup else None
+    finally:
+        transcript = server.stop() if server else None
+    return judge(scenario, adapter.name, outcomes, transcript, pickup_files,
+                 time.monotonic() - started)
+
+
+def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
+            jobs: int = DEFAULT_JOBS,
+            on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
+    """Run every scenario against every client, ``jobs`` at a time; verdicts in input order."""
+    pairs = [(s, a) for s in scenarios for a in adapters]
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="scenario")
+    try:
+        futures = [(s, a, pool.submit(run_scenario, s, a)) for s, a in pairs]
+        verdicts = []
+        for scenario, adapter, future in futures:
+            verdict = _await(scenario, adapter, future)
+            if on_verdict is not None:
+                on_verdict(verdict)
+            verdicts.append(verdict)
+        return verdicts
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _await(scenario: Scenario, adapter: Adapter, future: Future[Verdict]) -> Verdict:
+    started = time.monotonic()
+    try:
+        return future.result(timeout=budget(scenario) * 2)
+    except FutureTimeout:
+        return harness_error(scenario, adapter.name,
+                             f"the client did not return within {budget(scenario):.1f} s",
+                             None, time.monotonic() - started)
+
+
+def _request(scenario: Scenario, port: int, pickup: str | None) -> ClientRequest:
+    spec = scenario.client
+    directory = pickup if spec.pickup_directory == "absolute" else spec.pickup_directory
+    return ClientRequest(
+        scenario=scenario.id,
+        host=HOST if spec.host is ... else spec.host,
+        port=port if spec.port is ... else spec.port,
+        enable_ssl=spec.enable_ssl,
+        timeout=spec.timeout,
+        credentials=spec.credentials,
+        delivery_method=spec.delivery_method,
+        pickup_directory=directory,
+        state=spec.state,
+        sends=spec.sends,
+        ca_file=ca_file() if scenario.server and scenario.server.certificate else None,
+        message=scenario.message,
+    )
+
+
+@contextlib.contextmanager
+def _closed_port() -> Iterator[int]:
+    """A port bound but not listening: connecting to it is refused, and nobody else gets it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        yield sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _pickup_directory(scenario: Scenario) -> Iterator[str | None]:
+    if scenario.client.pickup_directory != "absolute":
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix="smtp-harness-pickup-")
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
