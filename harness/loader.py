@@ -34,6 +34,7 @@ from .schema import SCENARIO_SCHEMA
 
 MAX_FILE_BYTES = 1_000_000
 _VALIDATOR = jsonschema.Draft202012Validator(SCENARIO_SCHEMA)
+_SERVER_VALIDATOR = jsonschema.Draft202012Validator(SCENARIO_SCHEMA["properties"]["server"])
 
 
 class ScenarioError(Exception):
@@ -100,6 +101,17 @@ def load_scenario(path: Path) -> Scenario:
     except _FieldProblem as problem:
         raise ScenarioError(path, _line_of(data, problem.at), _dotted(problem.at),
                             problem.message) from None
+
+
+def parse_server_script(data: dict[str, Any], source: str = "<server script>") -> ServerScript:
+    """A ``ServerScript`` from the ``server`` part of a scenario, given as a dict."""
+    error = jsonschema.exceptions.best_match(_SERVER_VALIDATOR.iter_errors(data))
+    if error is not None:
+        raise ScenarioError(source, 0, _dotted(["server", *error.absolute_path]), error.message)
+    try:
+        return _server(data)
+    except _FieldProblem as problem:
+        raise ScenarioError(source, 0, _dotted(problem.at), problem.message) from None
 
 
 def scenario_files(paths: Iterable[Path]) -> list[Path]:

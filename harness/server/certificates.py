@@ -13,6 +13,7 @@ import functools
 import shutil
 import ssl
 import tempfile
+import threading
 from pathlib import Path
 
 import trustme
@@ -20,9 +21,16 @@ import trustme
 HOSTS = ("127.0.0.1", "localhost")
 
 
-@functools.cache
+_lock = threading.Lock()
+_authorities: dict[str, trustme.CA] = {}
+
+
 def _authority(name: str) -> trustme.CA:
-    return trustme.CA(organization_name=f"smtp-conformance {name} CA")
+    """One CA per name per process; locked, since clients and servers ask from many threads."""
+    with _lock:
+        if name not in _authorities:
+            _authorities[name] = trustme.CA(organization_name=f"smtp-conformance {name} CA")
+        return _authorities[name]
 
 
 @functools.cache

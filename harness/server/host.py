@@ -38,10 +38,16 @@ class RunningServer:
         return self.transcript
 
     async def _stop(self, settle: float) -> None:
-        self._server.close()
         loop = asyncio.get_running_loop()
+        # Stop accepting, and let accepted connections get their transports, before closing:
+        # closing the server between accept() and transport creation leaks the socket.
+        for sock in self._server.sockets:
+            loop.remove_reader(sock.fileno())
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        self._server.close()
         end = loop.time() + settle
-        while loop.time() < end and any(p.transport is not None for p in self._protocols):
+        while loop.time() < end and not all(p.finished for p in self._protocols):
             await asyncio.sleep(0.005)
         for protocol in self._protocols:
             if protocol.transport is not None:

@@ -15,8 +15,12 @@ import functools
 import hashlib
 import hmac
 import logging
+import re
 import secrets
+import socket
+import struct
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -64,7 +68,6 @@ class ScriptedSMTP(SMTP):
             enable_SMTPUTF8=any(e.upper() == "SMTPUTF8" for e in script.extensions),
             tls_context=server_context(script.certificate) if script.certificate else None,
             timeout=60,
-            auth_required=bool(sasl and sasl.required),
             auth_require_tls=False,
             authenticator=self._check_credentials,
             auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN", "CRAM-MD5")
@@ -73,10 +76,12 @@ class ScriptedSMTP(SMTP):
         )
         self._script, self._cursor, self._transcript = script, cursor, transcript
         self._connection = 0
+        self.finished = False
         self._mode = "command"
         self._data = bytearray()
         self._greeted = False
         self._swallow_next_push = False
+        self._data_reply: tuple[str, ...] | None = None
         for verb, method in list(self._smtp_methods.items()):
             self._smtp_methods[verb] = functools.partial(self._scripted, verb, method)
 
@@ -91,6 +96,7 @@ class ScriptedSMTP(SMTP):
 
     def connection_lost(self, error: Exception | None) -> None:
         self._transcript.note(self._connection, "close", f"({error or 'clean'})")
+        self.finished = True
         super().connection_lost(error)
 
     def eof_received(self) -> bool:
@@ -125,6 +131,8 @@ class ScriptedSMTP(SMTP):
         if self._swallow_next_push:
             self._swallow_next_push = False
             return
+        if self._data_reply is not None and str(status).startswith("354"):
+            status, self._data_reply = "\r\n".join(self._data_reply), None
         await self._write(status)
 
     async def _write(self, status: str | bytes) -> None:
@@ -154,6 +162,10 @@ class ScriptedSMTP(SMTP):
         if verb == "AUTH" and arg:
             mechanism, _, rest = arg.partition(" ")  # RFC 4954: names are case-insensitive
             arg = f"{mechanism.upper()} {rest}".strip()
+        if (verb in ("MAIL", "RCPT", "DATA") and self._script.sasl and self._script.sasl.required
+                and self.session is not None and not self.session.authenticated):
+            await self._write("530 5.7.0 Authentication required")
+            return
         action = self._cursor.next_action(step, arg) if step else Action()
         if verb == "DATA":
             self._data.clear()
@@ -165,6 +177,10 @@ class ScriptedSMTP(SMTP):
             finally:
                 self._mode = mode
 
+        if verb == "DATA" and action.reply and _code_of(action.reply[0]) == 354:
+            # A scripted 354 still opens the data phase: aiosmtpd's own 354 is replaced by it.
+            self._data_reply = action.reply
+            action = replace(action, reply=None)
         await self._perform(action, default, lambda code: self._accepted(verb, arg, code))
 
     async def _perform(self, action: Action, default: Callable[[], Awaitable[None]],
@@ -192,6 +208,9 @@ class ScriptedSMTP(SMTP):
         self._transcript.note(self._connection, "note", "reset" if reset else "drop")
         assert self.transport is not None
         if reset:
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:  # linger 0: the close sends RST instead of FIN
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.transport.abort()
         else:
             self.transport.close()
@@ -226,10 +245,7 @@ class ScriptedSMTP(SMTP):
         raw, self._data = bytes(self._data[:-3] if self._data.endswith(b".\r\n") else
                                 self._data), bytearray()
         action = self._cursor.next_action("end_of_data", None)
-        code = 250 if action.reply is None and action.raw is None else (
-            _code_of(action.reply[0] if action.reply else action.raw or ""))
-        delivered = (code is not None and 200 <= code < 300 and action.drop not in
-                     ("before", "reset"))
+        delivered = _accepts(action) and action.drop not in ("before", "reset")
         if action.delay:
             await asyncio.sleep(action.delay)
         delivered = delivered and not self._closing()
@@ -263,6 +279,18 @@ class ScriptedSMTP(SMTP):
         if expected is not None and hmac.compare_digest(expected, digest):
             return AuthResult(success=True)
         return AuthResult(success=False, handled=False, message=sasl.reject)
+
+
+_WELL_FORMED_2XX = re.compile(r"(2\d\d-[^\r\n]*\r\n)*2\d\d( [^\r\n]*)?\r\n")
+
+
+def _accepts(action: Action) -> bool:
+    """Whether the reply an action sends after the data is a well-formed 2xx (delivery)."""
+    if action.raw is not None:
+        return _WELL_FORMED_2XX.fullmatch(action.raw) is not None
+    if action.reply is None:
+        return True
+    return all(_code_of(line) is not None and line.startswith("2") for line in action.reply)
 
 
 def _code_of(text: str) -> int | None:

@@ -1,0 +1,80 @@
+"""Addresses and messages are validated when made: nothing malformed can reach the wire."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from netmail import ArgumentException, Attachment, FormatException, MailAddress, MailMessage
+
+
+@pytest.mark.parametrize(("text", "address", "name"), [
+    ("a@example.com", "a@example.com", ""),
+    ("Ann <a@example.com>", "a@example.com", "Ann"),
+    ('"Doe, Jane" <j@example.com>', "j@example.com", "Doe, Jane"),
+    ('"quoted local"@example.com', '"quoted local"@example.com', ""),
+    ("u@[192.0.2.1]", "u@[192.0.2.1]", ""),
+    ("jörg@exämple.de", "jörg@exämple.de", ""),
+])
+def test_address_forms(text: str, address: str, name: str) -> None:
+    parsed = MailAddress(text)
+    assert (parsed.address, parsed.display_name) == (address, name)
+
+
+@pytest.mark.parametrize("text", [
+    "a@example.com\r\nRCPT TO:<evil@x>", "a@exa\nmple.com", "a\r@example.com",
+    "foo@[\r\n bar]", "a\0@example.com",
+])
+def test_line_breaks_are_refused(text: str) -> None:
+    with pytest.raises(FormatException):
+        MailAddress(text)
+
+
+def test_display_name_with_line_break_is_refused() -> None:
+    with pytest.raises(FormatException):
+        MailAddress("a@example.com", "Evil\r\nBcc: x@y")
+
+
+@pytest.mark.parametrize("text", ["", "plain", "@example.com", "a@", "a b@example.com",
+                                  "a..b@example.com", ".a@example.com", "a@exa mple.com",
+                                  "a@[1.2.3.4", "a@example..com"])
+def test_malformed_addresses(text: str) -> None:
+    with pytest.raises(FormatException):
+        MailAddress(text)
+
+
+def test_smtp_path_uses_idna_for_a_non_ascii_domain_unless_utf8() -> None:
+    address = MailAddress("a@exämple.de")
+    assert address.smtp_path(utf8=False) == "<a@xn--exmple-cua.de>"
+    assert address.smtp_path(utf8=True) == "<a@exämple.de>"
+    assert MailAddress("jörg@x.de").needs_smtputf8
+
+
+def test_collections_coerce_strings_and_split_lists() -> None:
+    message = MailMessage("s@x.test", 'a@x.test, "B, b" <b@x.test>')
+    message.cc.append("c@x.test")
+    message.bcc += ["d@x.test"]
+    assert [a.address for a in message.recipients] == ["a@x.test", "b@x.test", "c@x.test",
+                                                       "d@x.test"]
+    assert all(isinstance(a, MailAddress) for a in message.recipients)
+
+
+def test_subject_and_headers_refuse_line_breaks() -> None:
+    message = MailMessage("s@x.test", "a@x.test")
+    with pytest.raises(ArgumentException):
+        message.subject = "hi\r\nBcc: evil@x.test"
+    with pytest.raises(ArgumentException):
+        message.headers["X-Test"] = "a\nb"
+    with pytest.raises(ArgumentException):
+        message.headers["Bad Name"] = "v"
+
+
+def test_attachment_sources(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "report.pdf"
+    path.write_bytes(b"%PDF")
+    assert Attachment(path).media_type == "application/pdf"
+    assert Attachment(path).data == b"%PDF" and Attachment(path).name == "report.pdf"
+    assert Attachment(io.BytesIO(b"xy"), "a.bin").data == b"xy"
+    with pytest.raises(ArgumentException):
+        Attachment(b"x", "a\r\nb.txt")
