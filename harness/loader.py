@@ -330,6 +330,9 @@ def _expectation_fields(data: dict[str, Any], at: list[Any]) -> dict[str, Any]:
                 else FailedRecipient(r["address"], _status(r["status_code"])
                                      if "status_code" in r else None)
                 for r in value)
+        elif key == "earlier":
+            fields[key] = tuple(Expectation(**_expectation_fields(item, [*at, key, i]))
+                                for i, item in enumerate(value))
         elif key == "inner":
             fields[key] = NO_INNER if value is None else value
         elif key == "server":

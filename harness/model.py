@@ -38,6 +38,7 @@ CONDITIONS = {
     "tls-certificate": "the server's TLS certificate cannot be trusted",
     "connection-reuse": "a second send on a kept connection",
     "message-integrity": "the message arrives exactly as rendered",
+    "pickup-failed": "pickup-directory delivery fails (no directory, relative, IIS)",
 }
 """The documented conditions of ``SmtpClient.Send`` first, then the families beyond them."""
 
@@ -165,6 +166,8 @@ class Expectation:
     pickup_files: int | None = None
     server: ServerFacts = field(default_factory=ServerFacts)
     why: str | None = None
+    earlier: tuple[Expectation, ...] = ()
+    """Outcomes of the sends before the last, in order; a send not listed must succeed."""
 
 
 @dataclass(frozen=True)

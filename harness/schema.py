@@ -140,16 +140,29 @@ _SERVER_FACTS = {
 }
 
 
+def _outcome(raises: dict[str, Any]) -> dict[str, Any]:
+    """The fields that describe one send's outcome."""
+    return {
+        "raises": raises,
+        "status_code": _STATUS,
+        "message_contains": {"type": "string"},
+        "failed_recipients": {"type": "array", "items": _FAILED_RECIPIENT},
+        "inner": {"type": ["string", "null"]},
+    }
+
+
 def _expectation(raises: dict[str, Any], *, needs_why: bool) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "raises": raises,
-            "status_code": _STATUS,
-            "message_contains": {"type": "string"},
-            "failed_recipients": {"type": "array", "items": _FAILED_RECIPIENT},
-            "inner": {"type": ["string", "null"]},
+            **_outcome(raises),
+            "earlier": {
+                "type": "array", "maxItems": 99,
+                "description": "Outcomes of the sends before the last (default: success).",
+                "items": {"type": "object", "additionalProperties": False,
+                          "properties": _outcome(raises)},
+            },
             "pickup_files": {"type": "integer", "minimum": 0},
             "server": _SERVER_FACTS,
             "why": {"type": "string", "minLength": 1, "maxLength": 300},

@@ -75,11 +75,21 @@ def compare(expected: Expectation, outcomes: list[Outcome], transcript: Transcri
             pickup_files: int | None) -> list[str]:
     if not outcomes:
         return ["the client reported no outcome"]
-    differences = [
-        f"send {i} of {len(outcomes)}: expected success, got {o.describe()}"
-        for i, o in enumerate(outcomes[:-1], 1) if o.exception is not None
-    ]
+    differences = []
+    for index, outcome in enumerate(outcomes[:-1]):
+        wanted = expected.earlier[index] if index < len(expected.earlier) else Expectation()
+        differences += [f"send {index + 1} of {len(outcomes)}: {d}"
+                        for d in _compare_outcome(wanted, outcome)]
     actual = outcomes[-1]
+    differences += _compare_outcome(expected, actual)
+    if expected.pickup_files is not None and expected.pickup_files != pickup_files:
+        differences.append(f"pickup_files: expected {expected.pickup_files}, got {pickup_files}")
+    differences += _compare_server(expected, transcript)
+    return differences
+
+
+def _compare_outcome(expected: Expectation, actual: Outcome) -> list[str]:
+    differences = []
     if expected.raises != actual.exception:
         differences.append(f"raises: expected {expected.raises or 'success'}, "
                            f"got {actual.exception or 'success'}")
@@ -91,9 +101,6 @@ def compare(expected: Expectation, outcomes: list[Outcome], transcript: Transcri
                            f"got {actual.message!r}")
     differences += _compare_recipients(expected, actual)
     differences += _compare_inner(expected, actual)
-    if expected.pickup_files is not None and expected.pickup_files != pickup_files:
-        differences.append(f"pickup_files: expected {expected.pickup_files}, got {pickup_files}")
-    differences += _compare_server(expected, transcript)
     return differences
 
 
