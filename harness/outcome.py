@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from netmail.errors import SmtpStatusCode
@@ -26,7 +26,6 @@ class Outcome:
     inner_bases: tuple[str, ...] = ()
     failed_recipients: tuple[FailedRecipient, ...] = ()
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def describe(self) -> str:
         """``SmtpException(MailboxUnavailable)``, or ``success``."""

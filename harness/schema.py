@@ -62,7 +62,9 @@ _SERVER = {
             "additionalProperties": False,
             "properties": {
                 "mechanisms": {"type": "array", "maxItems": 20,
-                               "items": {"enum": ["PLAIN", "LOGIN", "CRAM-MD5"]}},
+                               "description": "Advertised; PLAIN, LOGIN and CRAM-MD5 work, "
+                                              "others are refused with 504.",
+                               "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,20}$"}},
                 "users": {"type": "object", "maxProperties": 100,
                           "additionalProperties": {"type": "string"}},
                 "required": {"type": "boolean"},
