@@ -16,13 +16,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .adapters import KNOWN, make_adapter
+from .adapters.process import AdapterError, ClientUnavailable
 from .loader import ScenarioError, load_scenarios
 from .model import Scenario
 from .report.json_report import write_json
 from .report.table import render_table, summary
 from .runner import DEFAULT_JOBS, run_all
 from .schema import SCENARIO_SCHEMA
-from .verdict import Verdict
+from .verdict import ERROR, FAIL, Verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -92,10 +93,15 @@ def _run(args: argparse.Namespace) -> int:
     scenarios = _selected(args)
     if scenarios is None:
         return EXIT_USAGE
+    adapters = []
     try:
-        adapters = [make_adapter(name) for name in dict.fromkeys(args.client or ["netmail"])]
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for name in dict.fromkeys(args.client or ["netmail"]):
+            adapters.append(make_adapter(name))
+            adapters[-1].start()
+    except (ValueError, ClientUnavailable, AdapterError) as error:
+        print(f"error: client {name!r}: {error}", file=sys.stderr)
+        for adapter in adapters:
+            adapter.close()
         return EXIT_USAGE
     if not scenarios:
         print("no scenarios selected", file=sys.stderr)
@@ -112,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         write_json(verdicts, args.json)
         print(f"results written to {args.json}")
-    return EXIT_OK if all(v.passed for v in verdicts) else EXIT_FAILED
+    return EXIT_FAILED if any(v.status in (FAIL, ERROR) for v in verdicts) else EXIT_OK
 
 
 def _print_results(verdicts: list[Verdict], elapsed: float, verbose: bool) -> None:

@@ -18,9 +18,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from .adapters.base import Adapter, ClientRequest
+from .adapters.process import NotRunnable
 from .model import Scenario
 from .server import HOST, ca_file, shared_host
-from .verdict import Verdict, harness_error, judge
+from .verdict import NOT_RUNNABLE, Verdict, harness_error, judge
 
 DEFAULT_JOBS = 16
 _MARGIN = 10.0
@@ -42,6 +43,11 @@ def run_scenario(scenario: Scenario, adapter: Adapter) -> Verdict:
             request = _request(scenario, server.port if server else unused_port, pickup)
             try:
                 outcomes = adapter.run(request)
+            except NotRunnable as reason:
+                transcript = server.stop() if server else None
+                server = None
+                return harness_error(scenario, adapter.name, f"not runnable: {reason}",
+                                     transcript, time.monotonic() - started, NOT_RUNNABLE)
             except Exception as exc:  # an adapter bug; the client's own errors are outcomes
                 transcript = server.stop() if server else None
                 server = None

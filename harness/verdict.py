@@ -15,6 +15,8 @@ from .outcome import Outcome, status_name
 from .server.transcript import Transcript
 
 PASS, DEVIATES, FAIL, ERROR = "pass", "deviates", "fail", "error"
+NOT_RUNNABLE = "not-runnable"
+"""The client cannot run this scenario here (a runtime lacks TLS, say): neither pass nor fail."""
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,12 @@ def judge(scenario: Scenario, client: str, outcomes: list[Outcome],
 
 
 def harness_error(scenario: Scenario, client: str, problem: str,
-                  transcript: Transcript | None, seconds: float) -> Verdict:
-    """A verdict for a run that could not be judged (the client hung, the adapter broke)."""
+                  transcript: Transcript | None, seconds: float,
+                  status: str = ERROR) -> Verdict:
+    """A verdict for a run that could not be judged (the client hung, the adapter broke), or
+    that the client cannot run here (``status=NOT_RUNNABLE``)."""
     expected, _ = scenario.expectation_for(client)
-    return Verdict(scenario, client, ERROR, (problem,), expected, (), transcript, seconds)
+    return Verdict(scenario, client, status, (problem,), expected, (), transcript, seconds)
 
 
 def compare(expected: Expectation, outcomes: list[Outcome], transcript: Transcript | None,

@@ -39,10 +39,29 @@ class ClientRequest:
         return data
 
 
+def request_from_json(data: dict[str, Any]) -> ClientRequest:
+    """The inverse of ``ClientRequest.to_json`` (for drivers written in Python)."""
+    message = data.get("message")
+    spec = None if message is None else MessageSpec(
+        from_=message.get("from"), to=tuple(message.get("to", ())),
+        cc=tuple(message.get("cc", ())), bcc=tuple(message.get("bcc", ())),
+        subject=message.get("subject", ""), body=message.get("body", ""),
+        html=message.get("html", False), headers=tuple(message.get("headers", {}).items()),
+        attachments=tuple((a["name"], a.get("media_type", "application/octet-stream"),
+                           a.get("content", "")) for a in message.get("attachments", ())))
+    credentials = data.get("credentials")
+    return ClientRequest(**{**data, "message": spec, "credentials": (
+        (credentials["user"], credentials["password"]) if credentials else None)})
+
+
 class Adapter(Protocol):
     """A client under test. ``run`` must return (not raise) for anything the client does."""
 
     name: str
+
+    def start(self) -> None:
+        """Get ready (start a process, check a runtime); raise ``ClientUnavailable`` if it
+        cannot run here at all."""
 
     def run(self, request: ClientRequest) -> list[Outcome]: ...
 

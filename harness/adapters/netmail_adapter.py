@@ -26,6 +26,9 @@ class NetmailAdapter:
         self.name = name
         self._netmail = importlib.import_module(module) if isinstance(module, str) else module
 
+    def start(self) -> None:
+        pass
+
     def run(self, request: ClientRequest) -> list[Outcome]:
         nm = self._netmail
         client_holder: list[Any] = []

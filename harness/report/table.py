@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..outcome import status_name
-from ..verdict import DEVIATES, ERROR, FAIL, PASS, Verdict
+from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
 
-_COLOURS = {PASS: "32", DEVIATES: "33", FAIL: "31", ERROR: "35"}
+_COLOURS = {PASS: "32", DEVIATES: "33", FAIL: "31", ERROR: "35", NOT_RUNNABLE: "36"}
 _WIDTHS = {"condition": 20, "scenario": 44, "expected": 40, "actual": 40}
 
 
@@ -69,9 +69,12 @@ def _paint(cell: str, status: str) -> str:
 
 
 def summary(verdicts: Sequence[Verdict], seconds: float) -> str:
-    counts = {s: sum(1 for v in verdicts if v.status == s) for s in (PASS, DEVIATES, FAIL, ERROR)}
+    counts = {s: sum(1 for v in verdicts if v.status == s)
+              for s in (PASS, DEVIATES, FAIL, ERROR, NOT_RUNNABLE)}
     clients = len({v.client for v in verdicts})
     scenarios = len({v.scenario.id for v in verdicts})
     return (f"{scenarios} scenarios x {clients} client{'s' if clients != 1 else ''}: "
             f"{counts[PASS]} pass, {counts[DEVIATES]} deviate (recorded in profiles), "
-            f"{counts[FAIL]} fail, {counts[ERROR]} error, in {seconds:.1f} s")
+            f"{counts[FAIL]} fail, {counts[ERROR]} error"
+            + (f", {counts[NOT_RUNNABLE]} not runnable" if counts[NOT_RUNNABLE] else "")
+            + f", in {seconds:.1f} s")

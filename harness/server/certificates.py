@@ -2,7 +2,8 @@
 
 ``trusted`` chains to the harness CA, which clients are told to trust (``ca_file``);
 ``unknown-ca`` chains to another CA; ``wrong-host`` names another host; ``expired`` ended a year
-ago. Certificates name 127.0.0.1 and localhost, where every scripted server listens.
+ago. Certificates name 127.0.0.1 and localhost, where every scripted server listens. Keys and
+protocol versions are chosen so that old clients (Mono) can be certified too.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import shutil
 import ssl
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 
 import trustme
 
 HOSTS = ("127.0.0.1", "localhost")
+RSA = trustme.KeyType.RSA
+"""RSA keys throughout: Mono's certificate code cannot read EC keys."""
 
 
 _lock = threading.Lock()
@@ -29,26 +33,32 @@ def _authority(name: str) -> trustme.CA:
     """One CA per name per process; locked, since clients and servers ask from many threads."""
     with _lock:
         if name not in _authorities:
-            _authorities[name] = trustme.CA(organization_name=f"smtp-conformance {name} CA")
+            _authorities[name] = trustme.CA(organization_name=f"smtp-conformance {name} CA",
+                                            key_type=trustme.KeyType.RSA)
         return _authorities[name]
 
 
 @functools.cache
 def server_context(kind: str) -> ssl.SSLContext:
     if kind == "trusted":
-        leaf = _authority("harness").issue_cert(*HOSTS)
+        leaf = _authority("harness").issue_cert(*HOSTS, key_type=RSA)
     elif kind == "unknown-ca":
-        leaf = _authority("unknown").issue_cert(*HOSTS)
+        leaf = _authority("unknown").issue_cert(*HOSTS, key_type=RSA)
     elif kind == "wrong-host":
-        leaf = _authority("harness").issue_cert("wrong-host.invalid")
+        leaf = _authority("harness").issue_cert("wrong-host.invalid", key_type=RSA)
     elif kind == "expired":
         now = datetime.datetime.now(datetime.UTC)
         leaf = _authority("harness").issue_cert(
             *HOSTS, not_before=now - datetime.timedelta(days=730),
-            not_after=now - datetime.timedelta(days=365))
+            not_after=now - datetime.timedelta(days=365), key_type=RSA)
     else:
         raise ValueError(f"unknown certificate kind {kind!r}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    # Old clients must be able to connect to be certified: Mono's SmtpClient speaks only TLS 1.0.
+    with warnings.catch_warnings():  # TLSv1 is deprecated, and that is the point here
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
     leaf.configure_cert(context)
     return context
 
