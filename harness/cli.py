@@ -7,22 +7,30 @@ fails, 2 for a usage error or an invalid scenario file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .adapters import KNOWN, make_adapter
 from .adapters.process import AdapterError, ClientUnavailable
-from .loader import ScenarioError, load_scenarios
-from .model import Scenario
+from .loader import ScenarioError, load_scenario, load_scenarios
+from .model import CONDITIONS, Scenario
+from .report.baseline import compare, read_baseline, write_baseline
+from .report.html import write_html
 from .report.json_report import write_json
+from .report.junit import write_junit
+from .report.markdown import write_markdown
 from .report.table import render_table, summary
 from .runner import DEFAULT_JOBS, run_all
 from .schema import SCENARIO_SCHEMA
+from .server import ca_file, shared_host
+from .server.transcript import render_event
 from .verdict import ERROR, FAIL, Verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -50,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-j", "--jobs", type=int, default=DEFAULT_JOBS,
                      help=f"scenarios run at once (default {DEFAULT_JOBS})")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    run.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+    run.add_argument("--html", type=Path, metavar="FILE", help="write the HTML matrix report")
+    run.add_argument("--markdown", type=Path, metavar="FILE",
+                     help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
+    run.add_argument("--baseline", type=Path, metavar="FILE",
+                     help="fail only on regressions against this baseline file")
+    run.add_argument("--update-baseline", action="store_true",
+                     help="write the results into the --baseline file")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="explain failures with the full server transcript")
     run.set_defaults(command=_run)
@@ -64,6 +80,19 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the scenario JSON Schema")
     schema.set_defaults(command=_schema)
+
+    serve = commands.add_parser("serve", help="run one scenario's scripted server in the "
+                                              "foreground, printing the transcript live")
+    serve.add_argument("scenario", type=Path, help="a scenario file")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=2525, help="port (0: any free port)")
+    serve.set_defaults(command=_serve)
+
+    new = commands.add_parser("new", help="write a scenario file to start from")
+    new.add_argument("id", help="scenario id, e.g. recipients/my-case")
+    new.add_argument("--condition", default="recipients-failed", choices=sorted(CONDITIONS))
+    new.add_argument("--dir", type=Path, default=Path("scenarios"))
+    new.set_defaults(command=_new)
     return parser
 
 
@@ -115,10 +144,40 @@ def _run(args: argparse.Namespace) -> int:
             adapter.close()
     elapsed = time.monotonic() - started
     _print_results(verdicts, elapsed, args.verbose)
-    if args.json:
-        write_json(verdicts, args.json)
-        print(f"results written to {args.json}")
-    return EXIT_FAILED if any(v.status in (FAIL, ERROR) for v in verdicts) else EXIT_OK
+    _write_reports(args, verdicts, summary(verdicts, elapsed))
+    if args.baseline is None:
+        return EXIT_FAILED if any(v.status in (FAIL, ERROR) for v in verdicts) else EXIT_OK
+    if args.update_baseline:
+        write_baseline(verdicts, args.baseline)
+        print(f"baseline written to {args.baseline}")
+        return EXIT_OK
+    return _gate(args.baseline, verdicts)
+
+
+def _write_reports(args: argparse.Namespace, verdicts: list[Verdict], text: str) -> None:
+    writers = [(args.json, lambda path: write_json(verdicts, path)),
+               (args.junit, lambda path: write_junit(verdicts, path)),
+               (args.html, lambda path: write_html(verdicts, text, path)),
+               (args.markdown, lambda path: write_markdown(verdicts, path))]
+    for path, write in writers:
+        if path is not None:
+            write(path)
+            print(f"wrote {path}")
+
+
+def _gate(path: Path, verdicts: list[Verdict]) -> int:
+    try:
+        comparison = compare(read_baseline(path), verdicts)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"error: baseline {path}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in comparison.fixed:
+        print(f"fixed: {line}")
+    for line in comparison.regressions:
+        print(f"REGRESSION: {line}")
+    print(f"baseline {path}: {len(comparison.regressions)} regression(s), "
+          f"{len(comparison.fixed)} fixed")
+    return EXIT_FAILED if comparison.regressions else EXIT_OK
 
 
 def _print_results(verdicts: list[Verdict], elapsed: float, verbose: bool) -> None:
@@ -171,6 +230,69 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _schema(_: argparse.Namespace) -> int:
     print(json.dumps(SCENARIO_SCHEMA, indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if scenario.server is None:
+        print(f"error: {args.scenario}: the scenario has no server", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        server = shared_host().start(scenario.server, host=args.host, port=args.port,
+                                     listener=lambda event: print(render_event(event),
+                                                                  flush=True))
+    except OSError as error:
+        print(f"error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"serving {scenario.id} on {server.address}:{server.port} (Ctrl-C to stop)",
+          flush=True)
+    if scenario.server.certificate:
+        print(f"STARTTLS certificate: {scenario.server.certificate}; CA to trust: {ca_file()}",
+              flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()
+    transcript = server.stop(settle=0.5)
+    print(f"stopped: {transcript.connections} connection(s), delivered to "
+          f"{transcript.delivered_to or 'nobody'}", flush=True)
+    return EXIT_OK
+
+
+_TEMPLATE = """\
+id: {id}
+condition: {condition}
+description: What the server does, and why a client must handle it.
+server:
+  rcpt:
+    - {{match: bad@example.com, reply: "550 5.1.1 No such user"}}
+client: {{timeout: 3}}
+message: {{from: sender@example.com, to: [ok@example.com, bad@example.com]}}
+expect:
+  raises: SmtpFailedRecipientException
+  status_code: MailboxUnavailable
+  failed_recipients: ["<bad@example.com>"]
+  server: {{delivered_to: [ok@example.com]}}
+"""
+
+
+def _new(args: argparse.Namespace) -> int:
+    path = args.dir / f"{args.id}.yaml"
+    if path.exists():
+        print(f"error: {path} exists already", file=sys.stderr)
+        return EXIT_USAGE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_TEMPLATE.format(id=args.id, condition=args.condition), encoding="utf-8")
+    try:
+        load_scenario(path)
+    except ScenarioError as error:
+        path.unlink()
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {path}: edit the server, message and expect parts (docs/scenarios.md)")
     return EXIT_OK
 
 

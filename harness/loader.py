@@ -163,8 +163,13 @@ def _read_yaml(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise ScenarioError(path, line, "", f"invalid YAML: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise ScenarioError(path, line, "", f"invalid YAML: character {exc.character!r} "
+                                            "is not allowed") from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(path, 1, "", f"invalid YAML: {exc}") from None
+        problem = " ".join(str(exc).split())
+        raise ScenarioError(path, 1, "", f"invalid YAML: {problem}") from None
     except RecursionError:
         raise ScenarioError(path, 1, "", "invalid YAML: nested too deeply") from None
     documents = [d for d in documents if d is not None]

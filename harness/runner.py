@@ -8,12 +8,14 @@ timeout plus the script's delays plus a margin is reported as an error, never wa
 from __future__ import annotations
 
 import contextlib
+import queue
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
@@ -64,26 +66,44 @@ def run_scenario(scenario: Scenario, adapter: Adapter) -> Verdict:
 def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
             jobs: int = DEFAULT_JOBS,
             on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
-    """Run every scenario against every client, ``jobs`` at a time; verdicts in input order."""
-    pairs = [(s, a) for s in scenarios for a in adapters]
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="scenario")
-    try:
-        futures = [(s, a, pool.submit(run_scenario, s, a)) for s, a in pairs]
-        verdicts = []
-        for scenario, adapter, future in futures:
-            verdict = _await(scenario, adapter, future)
-            if on_verdict is not None:
-                on_verdict(verdict)
-            verdicts.append(verdict)
-        return verdicts
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    """Run every scenario against every client, ``jobs`` at a time; verdicts in input order.
+
+    Workers are daemon threads, so a client that never returns is reported and left behind:
+    it cannot keep the process alive.
+    """
+    work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None] = queue.Queue()
+    futures = []
+    for scenario in scenarios:
+        for adapter in adapters:
+            future: Future[Verdict] = Future()
+            futures.append((scenario, adapter, future))
+            work.put((scenario, adapter, future))
+    for _ in range(max(1, min(jobs, len(futures)))):
+        work.put(None)
+        threading.Thread(target=_worker, args=(work,), name="scenario", daemon=True).start()
+    verdicts = []
+    for scenario, adapter, future in futures:
+        verdict = _await(scenario, adapter, future)
+        if on_verdict is not None:
+            on_verdict(verdict)
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _worker(work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None]) -> None:
+    while (item := work.get()) is not None:
+        scenario, adapter, future = item
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(run_scenario(scenario, adapter))
+            except BaseException as exc:  # a harness bug: report it on the future
+                future.set_exception(exc)
 
 
 def _await(scenario: Scenario, adapter: Adapter, future: Future[Verdict]) -> Verdict:
     started = time.monotonic()
     try:
-        return future.result(timeout=budget(scenario) * 2)
+        return future.result(timeout=budget(scenario))
     except FutureTimeout:
         return harness_error(scenario, adapter.name,
                              f"the client did not return within {budget(scenario):.1f} s",

@@ -144,6 +144,7 @@ def _compare_server(expected: Expectation, transcript: Transcript | None) -> lis
     if transcript is None:
         checked = [name for name in ("connections", "commands", "data_sent", "delivered_to",
                                      "messages") if getattr(facts, name) is not None]
+        checked += ["data_contains"] if facts.data_contains else []
         return [f"server.{name}: the scenario has no server" for name in checked]
     differences = []
     commands = transcript.commands

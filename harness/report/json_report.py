@@ -24,7 +24,8 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "expected": {"exception": expected.raises,
                      "status_code": status_name(expected.status_code),
                      "why": expected.why},
-        "actual": actual.to_json() if actual else None,
+        "actual": actual.to_json() if actual else {
+            "exception": None, "status_code": None, "message": verdict.differences[0]},
         "differences": list(verdict.differences),
         "seconds": round(verdict.seconds, 4),
     }

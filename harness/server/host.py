@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 from ..model import ServerScript
 from .script import ScriptCursor
 from .smtp import ScriptedSMTP
-from .transcript import Transcript
+from .transcript import Event, Transcript
 
 HOST = "127.0.0.1"
 _SETTLE = 2.0
@@ -29,8 +30,7 @@ class RunningServer:
                  protocols: list[ScriptedSMTP]) -> None:
         self._host, self._server, self._protocols = host, server, protocols
         self.transcript = transcript
-        self.address = HOST
-        self.port: int = server.sockets[0].getsockname()[1]
+        self.address, self.port = server.sockets[0].getsockname()[:2]
 
     def stop(self, settle: float = _SETTLE) -> Transcript:
         """Close the server after letting open connections end (at most ``settle`` s)."""
@@ -74,11 +74,14 @@ class ServerHost:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return future.result(timeout)
 
-    def start(self, script: ServerScript) -> RunningServer:
-        return self.call(self._start(script))
+    def start(self, script: ServerScript, *, host: str = HOST, port: int = 0,
+              listener: Callable[[Event], None] | None = None) -> RunningServer:
+        """Start a scripted server (on an ephemeral port unless ``port`` is given)."""
+        return self.call(self._start(script, host, port, listener))
 
-    async def _start(self, script: ServerScript) -> RunningServer:
-        transcript = Transcript()
+    async def _start(self, script: ServerScript, host: str, port: int,
+                     listener: Callable[[Event], None] | None) -> RunningServer:
+        transcript = Transcript(listener=listener)
         cursor = ScriptCursor(script)
         protocols: list[ScriptedSMTP] = []
 
@@ -87,7 +90,7 @@ class ServerHost:
             protocols.append(protocol)
             return protocol
 
-        server = await self._loop.create_server(factory, HOST, 0)
+        server = await self._loop.create_server(factory, host, port)
         return RunningServer(self, server, transcript, protocols)
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _AUTH_LINE = re.compile(r"^(AUTH\s+\S+)\s+.*$", re.IGNORECASE | re.DOTALL)
@@ -41,6 +42,8 @@ class Transcript:
     events: list[Event] = field(default_factory=list)
     messages: list[ReceivedMessage] = field(default_factory=list)
     connections: int = 0
+    listener: Callable[[Event], None] | None = None
+    """Called with each event as it happens (``smtp-harness serve`` prints them live)."""
 
     def connect(self, peer: object) -> int:
         self.connections += 1
@@ -48,7 +51,10 @@ class Transcript:
         return self.connections
 
     def note(self, connection: int, kind: str, text: str) -> None:
-        self.events.append(Event(time.monotonic() - self.started, connection, kind, text))
+        event = Event(time.monotonic() - self.started, connection, kind, text)
+        self.events.append(event)
+        if self.listener is not None:
+            self.listener(event)
 
     def client_line(self, connection: int, raw: bytes) -> None:
         text = raw.decode("utf-8", errors="backslashreplace")
@@ -66,12 +72,16 @@ class Transcript:
 
     def render(self) -> str:
         """The transcript as text: ``C:``/``S:`` lines per connection, with times."""
-        arrows = {"client": "C:", "server": "S:"}
-        return "\n".join(
-            f"[{e.at:7.3f}s #{e.connection}] {arrows.get(e.kind, '--')} "
-            f"{e.text if e.kind in arrows else e.kind + ' ' + e.text}"
-            for e in self.events
-        )
+        return "\n".join(render_event(e) for e in self.events)
+
+
+def render_event(event: Event) -> str:
+    arrow = _ARROWS.get(event.kind)
+    text = event.text if arrow else f"{event.kind} {event.text}"
+    return f"[{event.at:7.3f}s #{event.connection}] {arrow or '--'} {text}"
+
+
+_ARROWS = {"client": "C:", "server": "S:"}
 
 
 def redact(line: str) -> str:

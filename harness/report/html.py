@@ -1,0 +1,132 @@
+"""A self-contained HTML report: the scenario x client matrix, one colour per verdict.
+
+One file, no external assets: the data is embedded as JSON and a few lines of script draw the
+matrix, filter it by condition or text, and show a cell's expected and actual outcome, the
+differences and the full server transcript when it is clicked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..verdict import Verdict
+from .table import actual_text, expected_text
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>SMTP conformance report</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 1.4em; margin: 0 0 .3em; }
+#summary { margin-bottom: 1em; color: #444; }
+#controls { margin-bottom: .8em; display: flex; gap: .8em; align-items: center; }
+#layout { display: flex; gap: 1.2em; align-items: flex-start; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; white-space: nowrap; }
+th { background: #f4f4f4; position: sticky; top: 0; }
+td.cell { cursor: pointer; font-weight: 600; text-align: center; min-width: 5em; }
+td.pass { background: #c8ecc8; } td.deviates { background: #f7e3a1; }
+td.fail { background: #f5b5b5; } td.error { background: #e2b9f0; }
+td.not-runnable { background: #cfe3f3; } td.selected { outline: 3px solid #333; }
+td.condition { color: #666; }
+#detail { flex: 1; min-width: 28em; position: sticky; top: 1em; }
+#detail pre { background: #f7f7f7; padding: .6em; overflow: auto; max-height: 30em;
+              font-size: 12px; }
+.legend span { padding: 2px 8px; margin-right: 4px; border-radius: 3px; }
+</style></head><body>
+<h1>SMTP conformance report</h1>
+<div id="summary"></div>
+<div id="controls">
+  <label>Condition <select id="condition"><option value="">all</option></select></label>
+  <label>Find <input id="find" placeholder="scenario id"></label>
+  <span class="legend"><span class="pass" style="background:#c8ecc8">pass</span><span
+    style="background:#f7e3a1">deviates</span><span style="background:#f5b5b5">fail</span><span
+    style="background:#e2b9f0">error</span><span style="background:#cfe3f3">not runnable</span>
+  </span>
+</div>
+<div id="layout"><table id="matrix"></table><div id="detail">Click a cell for details.</div></div>
+<script id="data" type="application/json">__DATA__</script>
+<script>
+const data = JSON.parse(document.getElementById("data").textContent);
+const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",
+  '"':"&quot;"}[c]));
+const table = document.getElementById("matrix");
+const select = document.getElementById("condition");
+for (const c of data.conditions) select.insertAdjacentHTML("beforeend",
+  `<option>${esc(c)}</option>`);
+document.getElementById("summary").textContent = data.summary;
+function draw() {
+  const condition = select.value, find = document.getElementById("find").value.toLowerCase();
+  let rows = `<tr><th>scenario</th><th>condition</th>${data.clients.map(c =>
+    `<th>${esc(c)}</th>`).join("")}</tr>`;
+  data.rows.forEach((row, r) => {
+    if (condition && row.condition !== condition) return;
+    if (find && !row.id.toLowerCase().includes(find)) return;
+    rows += `<tr><td title="${esc(row.description)}">${esc(row.id)}</td>` +
+      `<td class="condition">${esc(row.condition)}</td>` + data.clients.map(c => {
+        const cell = row.cells[c];
+        return cell ? `<td class="cell ${cell.status}" data-row="${r}" data-client="${esc(c)}">`
+          + `${esc(cell.status)}</td>` : "<td></td>";
+      }).join("") + "</tr>";
+  });
+  table.innerHTML = rows;
+}
+table.addEventListener("click", event => {
+  const td = event.target.closest("td.cell");
+  if (!td) return;
+  document.querySelectorAll("td.selected").forEach(x => x.classList.remove("selected"));
+  td.classList.add("selected");
+  const row = data.rows[td.dataset.row], cell = row.cells[td.dataset.client];
+  document.getElementById("detail").innerHTML =
+    `<h2>${esc(row.id)} [${esc(td.dataset.client)}]: ${esc(cell.status)}</h2>` +
+    `<p>${esc(row.description)}</p><p><code>${esc(row.file)}</code></p>` +
+    `<p><b>expected</b> ${esc(cell.expected)}${cell.why ? " &mdash; " + esc(cell.why) : ""}` +
+    `<br><b>actual</b> ${esc(cell.actual)}</p>` +
+    (cell.message ? `<p><b>message</b> ${esc(cell.message)}</p>` : "") +
+    (cell.differences.length ? `<ul>${cell.differences.map(d =>
+      `<li>${esc(d)}</li>`).join("")}</ul>` : "") +
+    `<h3>Transcript</h3><pre>${esc(cell.transcript || "(no server)")}</pre>`;
+});
+select.addEventListener("change", draw);
+document.getElementById("find").addEventListener("input", draw);
+draw();
+</script></body></html>
+"""
+
+
+def html_report(verdicts: Sequence[Verdict], summary: str) -> str:
+    rows: dict[str, dict[str, Any]] = {}
+    for verdict in verdicts:
+        scenario = verdict.scenario
+        row = rows.setdefault(scenario.id, {
+            "id": scenario.id, "condition": scenario.condition,
+            "description": scenario.description, "file": f"{scenario.path}:{scenario.line}",
+            "cells": {}})
+        actual = verdict.actual
+        row["cells"][verdict.client] = {
+            "status": verdict.status,
+            "expected": expected_text(verdict),
+            "why": verdict.expected.why,
+            "actual": actual_text(verdict),
+            "message": actual.message if actual else None,
+            "differences": list(verdict.differences),
+            "transcript": verdict.transcript.render() if verdict.transcript else None,
+        }
+    data = {
+        "summary": summary,
+        "clients": list(dict.fromkeys(v.client for v in verdicts)),
+        "conditions": sorted({v.scenario.condition for v in verdicts}),
+        "rows": list(rows.values()),
+    }
+    # No "<" at all inside the script element, so no transcript can end it early.
+    embedded = json.dumps(data).replace("<", "\\u003c")
+    return _PAGE.replace("__DATA__", embedded)
+
+
+def write_html(verdicts: Sequence[Verdict], summary: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html_report(verdicts, summary), encoding="utf-8")
+

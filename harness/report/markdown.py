@@ -1,0 +1,43 @@
+"""A Markdown summary for a CI job page (GitHub's ``$GITHUB_STEP_SUMMARY``, say)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
+from .table import actual_text, expected_text
+
+_ORDER = (PASS, DEVIATES, FAIL, ERROR, NOT_RUNNABLE)
+
+
+def markdown_summary(verdicts: Sequence[Verdict]) -> str:
+    clients = list(dict.fromkeys(v.client for v in verdicts))
+    lines = ["## SMTP conformance", "", "| client | " + " | ".join(_ORDER) + " |",
+             "|---|" + "---|" * len(_ORDER)]
+    for client in clients:
+        mine = [v for v in verdicts if v.client == client]
+        lines.append(f"| {client} | " + " | ".join(
+            str(sum(v.status == s for v in mine)) for s in _ORDER) + " |")
+    problems = [v for v in verdicts if v.status in (FAIL, ERROR)]
+    if problems:
+        lines += ["", "### Failures", "", "| scenario | client | expected | actual | difference |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| `{v.scenario.id}` | {v.client} | {expected_text(v)} | "
+                  f"{actual_text(v)} | {_cell(v.differences[0])} |" for v in problems]
+    deviations = [v for v in verdicts if v.status == DEVIATES]
+    if deviations:
+        lines += ["", "### Known deviations from the documentation", "",
+                  "| scenario | client | actual | why |", "|---|---|---|---|"]
+        lines += [f"| `{v.scenario.id}` | {v.client} | {actual_text(v)} | "
+                  f"{_cell(v.expected.why or '')} |" for v in deviations]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write_markdown(verdicts: Sequence[Verdict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown_summary(verdicts), encoding="utf-8")

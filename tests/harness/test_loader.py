@@ -1,0 +1,433 @@
+"""The loader: scenario files become the model, and every problem is one located line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.loader import (
+    ScenarioError,
+    load_scenario,
+    load_scenarios,
+    parse_server_script,
+    scenario_files,
+)
+from harness.model import NO_INNER, Action, ClientSpec, FailedRecipient, MessageSpec
+
+WriteFile = Callable[[str, str], Path]
+MINIMAL = "id: a/b\ncondition: delivered\nexpect: {raises: null}\n"
+
+
+def error_of(path: Path) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return info.value
+
+
+def assert_located(error: ScenarioError, path: Path, line: int, field: str = "") -> str:
+    """The error is one line starting ``path:line:`` (and naming ``field``); returns it."""
+    text = str(error)
+    assert "\n" not in text, text
+    assert "Traceback" not in text
+    assert text.startswith(f"{path}:{line}: "), text
+    assert error.path == path
+    assert error.line == line
+    if field:
+        assert text.startswith(f"{path}:{line}: {field}: "), text
+        assert error.field == field
+    return text
+
+
+# -- a valid file becomes the model -------------------------------------------------------
+
+
+def test_full_scenario_builds_the_model(write_file: WriteFile) -> None:
+    path = write_file("scenarios/full.yaml", """\
+        id: recipients/full
+        condition: recipients-failed
+        description: everything at once
+        server:
+          extensions: [PIPELINING, "SIZE 1000"]
+          tls: {certificate: wrong-host}
+          sasl: {mechanisms: [plain, CRAM-MD5], users: {bob: pw, alice: secret}, required: true}
+          greeting: {delay: 0.25}
+          rcpt:
+            - {match: bad@example.com, reply: "550 5.1.1 No such user"}
+            - {pattern: "^x.*", reply: ["451-a", "451 b"]}
+            - {raw: "250 ok\\n"}
+            - {drop: after, reply: "250 fine"}
+        client:
+          timeout: 2
+          credentials: {user: alice, password: secret}
+          sends: 2
+        message:
+          from: s@example.com
+          to: [a@example.com]
+          cc: [c@example.com]
+          bcc: [d@example.com]
+          headers: {X-Test: "1"}
+          attachments: [{name: a.txt, content: hi}]
+        expect:
+          raises: SmtpFailedRecipientException
+          status_code: MailboxUnavailable
+          failed_recipients: ["<bad@example.com>", {address: "<x@y>", status_code: 451}]
+          inner: null
+          server: {connections: 1, commands: [EHLO, QUIT], data_sent: true}
+        profiles:
+          zeta: {why: z, raises: SmtpException}
+          alpha: {why: a, status_code: 451}
+        """)
+    scenario = load_scenario(path)
+    assert scenario.id == "recipients/full"
+    assert scenario.condition == "recipients-failed"
+    assert scenario.path == path and scenario.line == 1
+    server = scenario.server
+    assert server is not None
+    assert server.extensions == ("PIPELINING", "SIZE 1000")
+    assert server.certificate == "wrong-host"
+    assert server.sasl is not None
+    assert server.sasl.mechanisms == ("PLAIN", "CRAM-MD5")
+    assert server.sasl.users == (("alice", "secret"), ("bob", "pw"))
+    assert server.sasl.required is True
+    assert server.actions("greeting") == (Action(delay=0.25),)
+    rcpt = server.actions("rcpt")
+    assert rcpt[0] == Action(reply=("550 5.1.1 No such user",), match="bad@example.com")
+    assert rcpt[1] == Action(reply=("451-a", "451 b"), pattern="^x.*")
+    assert rcpt[2] == Action(raw="250 ok\n")
+    assert rcpt[3] == Action(reply=("250 fine",), drop="after")
+    assert scenario.client == ClientSpec(timeout=2.0, credentials=("alice", "secret"), sends=2)
+    assert isinstance(scenario.client.timeout, float)
+    assert scenario.message == MessageSpec(
+        from_="s@example.com", to=("a@example.com",), cc=("c@example.com",),
+        bcc=("d@example.com",), headers=(("X-Test", "1"),),
+        attachments=(("a.txt", "application/octet-stream", "hi"),))
+    expect = scenario.expect
+    assert expect.raises == "SmtpFailedRecipientException"
+    assert expect.status_code == 550
+    assert expect.failed_recipients == (FailedRecipient("<bad@example.com>"),
+                                        FailedRecipient("<x@y>", 451))
+    assert expect.inner == NO_INNER
+    assert expect.server.connections == 1
+    assert expect.server.commands == ("EHLO", "QUIT")
+    assert expect.server.data_sent is True
+    # Profiles are sorted by client and inherit every field they do not set.
+    assert [name for name, _ in scenario.profiles] == ["alpha", "zeta"]
+    alpha = dict(scenario.profiles)["alpha"]
+    assert alpha.status_code == 451 and alpha.raises == "SmtpFailedRecipientException"
+    assert alpha.why == "a" and alpha.failed_recipients == expect.failed_recipients
+    zeta, is_profile = scenario.expectation_for("zeta")
+    assert is_profile and zeta.raises == "SmtpException" and zeta.status_code == 550
+    assert scenario.expectation_for("netmail") == (expect, False)
+
+
+def test_defaults_and_nulls(write_file: WriteFile) -> None:
+    """Omitted parts take the documented defaults; ``null`` means "none" where allowed."""
+    bare = load_scenario(write_file("bare.yaml", MINIMAL))
+    assert bare.server is None
+    assert bare.client == ClientSpec()
+    assert bare.message == MessageSpec()
+    assert bare.description == ""
+    assert bare.profiles == ()
+    nulls = load_scenario(write_file("nulls.yaml", """\
+        id: nulls
+        condition: message-null
+        server: {}
+        client: {host: null, port: 0, state: null}
+        message: null
+        expect: {raises: ArgumentNullException, inner: null}
+        """))
+    assert nulls.server is not None and nulls.server.steps == ()
+    assert nulls.server.certificate is None and nulls.server.sasl is None
+    assert nulls.client.host is None and nulls.client.port == 0
+    assert nulls.message is None
+    assert nulls.expect.inner == NO_INNER
+    no_from = load_scenario(write_file("nofrom.yaml", MINIMAL.replace(
+        "condition: delivered", "condition: from-null\nmessage: {from: null}")))
+    assert no_from.message is not None and no_from.message.from_ is None
+
+
+def test_status_code_by_number_and_profile_raising_null(write_file: WriteFile) -> None:
+    scenario = load_scenario(write_file("s.yaml", """\
+        id: s
+        condition: auth-failed
+        expect: {raises: SmtpException, status_code: 535}
+        profiles:
+          other: {why: it succeeds, raises: null}
+        """))
+    assert scenario.expect.status_code == 535
+    other, _ = scenario.expectation_for("other")
+    assert other.raises is None and other.status_code == 535
+
+
+def test_yml_extension_and_recursive_directories(write_file: WriteFile, tmp_path: Path) -> None:
+    write_file("scenarios/b/two.yml", MINIMAL.replace("a/b", "two"))
+    write_file("scenarios/a/one.yaml", MINIMAL.replace("a/b", "one"))
+    write_file("scenarios/a/notes.txt", "not a scenario")
+    files = scenario_files([tmp_path / "scenarios"])
+    assert [p.name for p in files] == ["one.yaml", "two.yml"]
+    scenarios, errors = load_scenarios([tmp_path / "scenarios"])
+    assert errors == []
+    assert [s.id for s in scenarios] == ["one", "two"]
+
+
+def test_missing_path_is_a_located_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(ScenarioError, match="no such file or directory") as info:
+        scenario_files([missing])
+    assert str(info.value).startswith(f"{missing}:0: ")
+
+
+# -- every problem: one line, path:line:, never a traceback -------------------------------
+
+
+def test_bad_yaml_syntax(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\nexpect: {raises: null\n")
+    text = assert_located(error_of(path), path, 4)
+    assert "invalid YAML" in text
+
+
+def test_bad_indentation_names_its_line(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\nexpect:\n  raises: null\n"
+                                  " status_code: 550\n")
+    assert "invalid YAML" in assert_located(error_of(path), path, 5)
+
+
+def test_unknown_top_level_field(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", MINIMAL + "bogus: 1\n")
+    text = assert_located(error_of(path), path, 4, "bogus")
+    assert "unknown field" in text and "condition" in text
+
+
+def test_unknown_nested_field_names_field_and_line(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", """\
+        id: a
+        condition: delivered
+        expect:
+          raises: null
+          server:
+            connections: 1
+            bogus: 2
+        """)
+    text = assert_located(error_of(path), path, 7, "expect.server.bogus")
+    assert "unknown field" in text and "connections" in text
+
+
+def test_unknown_field_in_an_action_of_a_list(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", """\
+        id: a
+        condition: delivered
+        server:
+          rcpt:
+            - {match: a@example.com, reply: "550 no"}
+            - {replay: "550 typo"}
+        expect: {raises: null}
+        """)
+    assert_located(error_of(path), path, 6, "server.rcpt[1].replay")
+
+
+def test_wrong_type(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", """\
+        id: a
+        condition: delivered
+        client:
+          timeout: fast
+        expect: {raises: null}
+        """)
+    text = assert_located(error_of(path), path, 4, "client.timeout")
+    assert "'fast'" in text and "number" in text
+
+
+def test_unknown_exception_name(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\nexpect:\n"
+                                  "  raises: SmtpExceptoin\n")
+    text = assert_located(error_of(path), path, 4, "expect.raises")
+    assert "'SmtpExceptoin' is not one of" in text
+    assert "SmtpFailedRecipientsException" in text and "null" in text
+
+
+def test_unknown_condition(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: sunny\nexpect: {raises: null}\n")
+    assert "'sunny' is not one of" in assert_located(error_of(path), path, 2, "condition")
+
+
+def test_unknown_status_code_name(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\nexpect:\n"
+                                  "  raises: SmtpException\n  status_code: MailboxGone\n")
+    assert "MailboxGone" in assert_located(error_of(path), path, 5, "expect.status_code")
+
+
+def test_unknown_status_code_in_a_failed_recipient(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", """\
+        id: a
+        condition: recipients-failed
+        expect:
+          raises: SmtpFailedRecipientException
+          failed_recipients:
+            - "<a@x>"
+            - {address: "<b@x>", status_code: Nope}
+        """)
+    error = error_of(path)
+    assert_located(error, path, 7)
+    assert error.field.startswith("expect.failed_recipients[1]")
+
+
+def test_bad_regex_in_pattern(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", """\
+        id: a
+        condition: delivered
+        server:
+          rcpt:
+            - {match: a@example.com, reply: "550 no"}
+            - pattern: "(unclosed"
+              reply: "550 no"
+        expect: {raises: null}
+        """)
+    text = assert_located(error_of(path), path, 6, "server.rcpt[1].pattern")
+    assert "not a regular expression" in text
+
+
+def test_reply_and_raw_together(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", """\
+        id: a
+        condition: delivered
+        server:
+          mail:
+            reply: "250 ok"
+            raw: "250 ok\\r\\n"
+        expect: {raises: null}
+        """)
+    assert "either reply or raw" in assert_located(error_of(path), path, 6, "server.mail.raw")
+
+
+def test_yaml_alias_is_refused(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: &name a\ncondition: delivered\ndescription: *name\n"
+                                  "expect: {raises: null}\n")
+    assert "aliases are not allowed" in assert_located(error_of(path), path, 3)
+
+
+def test_yaml_merge_key_is_refused(write_file: WriteFile) -> None:
+    """A merge key needs an alias, so it is refused the same way."""
+    path = write_file("bad.yaml", """\
+        id: a
+        condition: delivered
+        expect: &base {raises: null}
+        profiles:
+          x:
+            <<: *base
+            why: w
+        """)
+    assert "aliases are not allowed" in assert_located(error_of(path), path, 6)
+
+
+def test_billion_laughs_is_refused_quickly(write_file: WriteFile) -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    path = write_file("bomb.yaml", "\n".join(lines) + "\n")
+    assert "aliases are not allowed" in assert_located(error_of(path), path, 2)
+
+
+def test_duplicate_keys(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\nexpect: {raises: null}\n"
+                                  "id: b\n")
+    assert "duplicate key 'id'" in assert_located(error_of(path), path, 4)
+
+
+def test_nested_duplicate_keys(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\nexpect:\n  raises: null\n"
+                                  "  raises: SmtpException\n")
+    assert "duplicate key 'raises'" in assert_located(error_of(path), path, 5)
+
+
+def test_non_string_key(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", MINIMAL + "1: one\n")
+    assert "keys must be strings" in assert_located(error_of(path), path, 4)
+
+
+@pytest.mark.parametrize("text", ["- id: a\n- id: b\n", "just a string\n", "42\n"])
+def test_non_mapping_document(write_file: WriteFile, text: str) -> None:
+    path = write_file("bad.yaml", text)
+    assert "must be a mapping" in assert_located(error_of(path), path, 1)
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    (MINIMAL + "---\n" + MINIMAL.replace("a/b", "c/d"), 2),
+    ("", 0),
+    ("# only a comment\n", 0),
+])
+def test_not_exactly_one_document(write_file: WriteFile, text: str, found: int) -> None:
+    path = write_file("bad.yaml", text)
+    text = assert_located(error_of(path), path, 1)
+    assert f"expected one scenario, found {found}" in text
+
+
+def test_missing_required_field(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\n")
+    assert "'expect' is required" in assert_located(error_of(path), path, 1)
+
+
+def test_profile_without_why(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", MINIMAL + "profiles:\n  dotnet:\n    raises: SmtpException\n")
+    assert "'why' is required" in assert_located(error_of(path), path, 5, "profiles.dotnet")
+
+
+def test_bad_id(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: Not Valid\ncondition: delivered\nexpect: {raises: null}\n")
+    assert_located(error_of(path), path, 1, "id")
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"id: a\ncondition: delivered\ndescription: caf\xe9\n"
+                     b"expect: {raises: null}\n")
+    assert "not UTF-8" in assert_located(error_of(path), path, 1)
+
+
+def test_control_character_is_a_located_one_line_error(tmp_path: Path) -> None:
+    """A control character is valid UTF-8 but not YAML: still one line, at its own line."""
+    path = tmp_path / "control.yaml"
+    path.write_bytes(b"id: a\ncondition: delivered\nexpect: {raises: null}\n"
+                     b"description: \"bell \x07\"\n")
+    assert "invalid YAML" in assert_located(error_of(path), path, 4)
+
+
+def test_too_deep_nesting(write_file: WriteFile) -> None:
+    path = write_file("deep.yaml", MINIMAL + "description: " + "[" * 3000 + "]" * 3000 + "\n")
+    assert_located(error_of(path), path, 1)
+
+
+def test_duplicate_id_across_two_files(write_file: WriteFile, tmp_path: Path) -> None:
+    first = write_file("scenarios/1-first.yaml", MINIMAL)
+    second = write_file("scenarios/2-second.yaml", "# the same id again\n\n" + MINIMAL)
+    scenarios, errors = load_scenarios([tmp_path / "scenarios"])
+    assert [s.path for s in scenarios] == [first]
+    assert len(errors) == 1
+    text = assert_located(errors[0], second, 3, "id")
+    assert "'a/b' is already used by" in text and str(first) in text
+
+
+def test_load_scenarios_collects_every_error_and_keeps_the_good(
+        write_file: WriteFile, tmp_path: Path) -> None:
+    write_file("scenarios/good.yaml", MINIMAL)
+    write_file("scenarios/bad1.yaml", MINIMAL + "bogus: 1\n")
+    write_file("scenarios/bad2.yaml", "id: [\n")
+    scenarios, errors = load_scenarios([tmp_path / "scenarios"])
+    assert [s.id for s in scenarios] == ["a/b"]
+    assert sorted(e.path.name for e in errors) == ["bad1.yaml", "bad2.yaml"]
+    assert all(re.match(r"^\S+:\d+: ", str(e)) and "\n" not in str(e) for e in errors)
+
+
+# -- parse_server_script: the fixture's entry point ---------------------------------------
+
+
+def test_parse_server_script_builds_and_validates() -> None:
+    script = parse_server_script({"rcpt": [{"match": "a@b", "reply": "550 no"}, {}],
+                                  "extensions": ["SMTPUTF8"]})
+    assert script.extensions == ("SMTPUTF8",)
+    assert script.actions("rcpt") == (Action(reply=("550 no",), match="a@b"), Action())
+    with pytest.raises(ScenarioError, match=r"^fixture:0: server\.rcpt"):
+        parse_server_script({"rcpt": {"reply": 550}}, "fixture")
+    with pytest.raises(ScenarioError, match=r"^fixture:0: server\.rcpt\.pattern: not a regular"):
+        parse_server_script({"rcpt": {"pattern": "("}}, "fixture")

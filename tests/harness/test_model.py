@@ -1,0 +1,51 @@
+"""The scenario model: defaults, lookups, and agreement with the documentation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.model import (
+    CONDITIONS,
+    CONTRACT_EXCEPTIONS,
+    STEPS,
+    Action,
+    ClientSpec,
+    Expectation,
+    Scenario,
+    ServerScript,
+)
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "scenarios.md"
+
+
+def test_actions_and_max_delay() -> None:
+    script = ServerScript(steps=(
+        ("greeting", (Action(delay=0.5),)),
+        ("rcpt", (Action(delay=0.25), Action(delay=1.0, match="a@b"))),
+        ("mail", (Action(reply=("250 ok",)),)),
+    ))
+    assert script.actions("rcpt")[1].is_matcher
+    assert script.actions("quit") == ()
+    assert script.max_delay == pytest.approx(1.5)
+    assert ServerScript().max_delay == 0
+
+
+def test_expectation_for() -> None:
+    documented = Expectation(raises="SmtpException")
+    profile = Expectation(raises="OSError", why="observed")
+    scenario = Scenario("a", "delivered", Path("a.yaml"), 1, "", None,
+                        client=ClientSpec(),
+                        message=None, expect=documented, profiles=(("other", profile),))
+    assert scenario.expectation_for("netmail") == (documented, False)
+    assert scenario.expectation_for("other") == (profile, True)
+
+
+def test_docs_name_every_condition_step_and_exception() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z_]+(?:-[a-z_]+)*)`", text))
+    assert set(CONDITIONS) <= documented, set(CONDITIONS) - documented
+    assert set(STEPS) <= documented, set(STEPS) - documented
+    assert all(name in text for name in CONTRACT_EXCEPTIONS)

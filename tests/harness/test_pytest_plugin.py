@@ -1,0 +1,209 @@
+"""The pytest plugin, run inside pytester: scenario items, ids, -k, junitxml, the fixture."""
+
+from __future__ import annotations
+
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+OK = """\
+    id: x/ok
+    condition: delivered
+    server: {}
+    expect: {raises: null, server: {delivered_to: [rcpt@example.com]}}
+    """
+BAD = """\
+    id: x/bad
+    condition: recipients-failed
+    description: Expects a failure the server never causes.
+    server: {}
+    expect:
+      raises: SmtpFailedRecipientException
+      status_code: MailboxUnavailable
+    """
+REJECTED = """\
+    id: y/rejected
+    condition: server-reply-failed
+    server: {mail: {reply: "553 5.1.8 bad sender"}}
+    expect: {raises: SmtpException, status_code: MailboxNameNotAllowed}
+    """
+
+
+QUIET = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:xdist", "-p", "no:randomly")
+"""Plugins this suite does not need; hypothesis alone adds half a second to every run."""
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(*QUIET, *args)
+
+
+def write(pytester: pytest.Pytester, name: str, text: str) -> Path:
+    path = pytester.path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def scenarios(pytester: pytest.Pytester) -> pytest.Pytester:
+    write(pytester, "scenarios/x/ok.yaml", OK)
+    write(pytester, "scenarios/x/bad.yaml", BAD)
+    write(pytester, "scenarios/y/rejected.yml", REJECTED)
+    return pytester
+
+
+def test_outcomes_of_passing_and_failing_scenarios(scenarios: pytest.Pytester) -> None:
+    result = run(scenarios)
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines([
+        "*FAILED scenarios/x/bad.yaml::x/bad[[]netmail[]]*",
+    ])
+    text = result.stdout.str()
+    assert "x/bad [netmail]: fail" in text
+    assert "raises: expected SmtpFailedRecipientException, got success" in text
+    assert "transcript:" in text and "C: EHLO" in text
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_item_ids(scenarios: pytest.Pytester) -> None:
+    result = run(scenarios, "--collect-only", "-q")
+    result.assert_outcomes()
+    ids = [line for line in result.stdout.lines if "::" in line]
+    assert sorted(ids) == ["scenarios/x/bad.yaml::x/bad[netmail]",
+                           "scenarios/x/ok.yaml::x/ok[netmail]",
+                           "scenarios/y/rejected.yml::y/rejected[netmail]"]
+
+
+def test_one_item_per_client(scenarios: pytest.Pytester) -> None:
+    result = run(scenarios, "--collect-only", "-q", "--smtp-client", "netmail",
+                                 "--smtp-client", "other")
+    ids = [line.split("::")[1] for line in result.stdout.lines if "::" in line]
+    assert sorted(ids) == ["x/bad[netmail]", "x/bad[other]", "x/ok[netmail]", "x/ok[other]",
+                           "y/rejected[netmail]", "y/rejected[other]"]
+
+
+def test_keyword_selection(scenarios: pytest.Pytester) -> None:
+    result = run(scenarios, "-k", "ok or rejected", "-v")
+    result.assert_outcomes(passed=2, deselected=1)
+    result.stdout.fnmatch_lines(["*x/ok[[]netmail[]] PASSED*",
+                                 "*y/rejected[[]netmail[]] PASSED*"])
+    assert "x/bad" not in result.stdout.str().replace("deselected", "")
+    result = run(scenarios, "-k", "not bad")
+    result.assert_outcomes(passed=2, deselected=1)
+    result = run(scenarios, "-k", "x and not ok")
+    result.assert_outcomes(failed=1, deselected=2)
+
+
+def test_scenario_marker(scenarios: pytest.Pytester) -> None:
+    write(scenarios, "test_plain.py", "def test_plain():\n    pass\n")
+    result = run(scenarios, "-m", "smtp_scenario", "--strict-markers", "-k", "not bad")
+    result.assert_outcomes(passed=2, deselected=2)
+    result = run(scenarios, "-m", "not smtp_scenario", "--strict-markers")
+    result.assert_outcomes(passed=1, deselected=3)
+
+
+def test_junitxml_contains_the_ids(scenarios: pytest.Pytester) -> None:
+    report = scenarios.path / "out" / "junit.xml"
+    result = run(scenarios, f"--junitxml={report}")
+    result.assert_outcomes(passed=2, failed=1)
+    cases = ET.parse(report).getroot().iter("testcase")
+    by_name = {case.get("name"): case for case in cases}
+    assert set(by_name) == {"x/ok[netmail]", "x/bad[netmail]", "y/rejected[netmail]"}
+    assert by_name["x/bad[netmail]"].find("failure") is not None
+    assert by_name["x/ok[netmail]"].find("failure") is None
+    failure = by_name["x/bad[netmail]"].find("failure")
+    assert failure is not None
+    assert "raises: expected SmtpFailedRecipientException" in (failure.text or "") + \
+        (failure.get("message") or "")
+
+
+def test_broken_file_is_a_one_line_collection_error(scenarios: pytest.Pytester) -> None:
+    broken = write(scenarios, "scenarios/z/broken.yaml", """\
+        id: z/broken
+        condition: delivered
+        expect:
+          raises: null
+          server: {bogus: 1}
+        """)
+    result = run(scenarios)
+    result.assert_outcomes(errors=1)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    text = result.stdout.str()
+    assert "Traceback" not in text
+    message = f"{broken}:5: expect.server.bogus: unknown field"
+    lines = [line for line in result.stdout.lines if message in line]
+    assert lines, text
+    # The error section holds that one line and nothing more.
+    section = text.split("ERROR collecting scenarios/z/broken.yaml")[1].split("=====")[0]
+    body = [line for line in section.split("\n")[1:] if line.strip() and not
+            set(line.strip()) <= {"_"}]
+    assert len(body) == 1 and message in body[0], section
+    # The other files still run when asked to go on.
+    result = run(scenarios, "--continue-on-collection-errors")
+    result.assert_outcomes(passed=2, failed=1, errors=1)
+
+
+def test_collection_error_for_bad_yaml(pytester: pytest.Pytester) -> None:
+    broken = write(pytester, "scenarios/bad.yaml", "id: a\ncondition: [\n")
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    assert any(line.strip().startswith(f"{broken}:") and "invalid YAML" in line
+               for line in result.stdout.lines), result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_only_scenario_directories_are_collected(pytester: pytest.Pytester) -> None:
+    write(pytester, "elsewhere/x.yaml", "this: is not a scenario\n")
+    write(pytester, "scenarios/ok.yaml", OK)
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+
+
+def test_scenario_dirs_ini_option(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsmtp_scenario_dirs = contract\n")
+    write(pytester, "contract/ok.yaml", OK)
+    write(pytester, "scenarios/bad.yaml", BAD)
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+
+
+def test_smtp_server_fixture_in_a_test_file(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_uses_fixture="""
+        import smtplib
+
+
+        def test_rejects_bad(smtp_server):
+            server = smtp_server({"rcpt": [{"match": "bad@example.com",
+                                            "reply": "550 5.1.1 No such user"}]})
+            with smtplib.SMTP(server.address, server.port, timeout=3) as client:
+                client.ehlo()
+                client.mail("a@example.com")
+                assert client.rcpt("bad@example.com")[0] == 550
+                assert client.rcpt("good@example.com")[0] == 250
+                client.data(b"Subject: t\\r\\n\\r\\nhi\\r\\n")
+            assert server.stop().delivered_to == ["good@example.com"]
+
+
+        def test_default_script(smtp_server):
+            server = smtp_server()
+            with smtplib.SMTP(server.address, server.port, timeout=3) as client:
+                assert client.ehlo()[0] == 250
+            assert server.transcript.commands == ["EHLO", "QUIT"]
+
+
+        def test_bad_script(smtp_server):
+            smtp_server({"rcpt": {"drop": "sideways"}})
+        """)
+    result = run(pytester)
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*ScenarioError: smtp_server():0: server.rcpt*"])
+
+
+def test_unknown_client_fails_the_item(scenarios: pytest.Pytester) -> None:
+    result = run(scenarios, "--smtp-client", "nosuch", "-k", "ok")
+    result.assert_outcomes(failed=1, deselected=2)
+    assert "unknown client 'nosuch'" in result.stdout.str()
