@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -254,12 +255,17 @@ def _serve(args: argparse.Namespace) -> int:
     if scenario.server.certificate:
         print(f"STARTTLS certificate: {scenario.server.certificate}; CA to trust: {ca_file()}",
               flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()
     transcript = server.stop(settle=0.5)
     print(f"stopped: {transcript.connections} connection(s), delivered to "
           f"{transcript.delivered_to or 'nobody'}", flush=True)
     return EXIT_OK
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 _TEMPLATE = """\

@@ -1,0 +1,66 @@
+"""``smtp-harness serve`` with a real external client: swaks sends through a scripted server."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .harness_cli import REPO
+
+REJECTING = """\
+id: serve/reject-one
+condition: recipients-failed
+server:
+  rcpt:
+    - {match: bad@example.com, reply: "550 5.1.1 No such user"}
+expect: {raises: SmtpFailedRecipientException}
+"""
+
+
+def start_serve(scenario: Path) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "serve", str(scenario), "--port", "0"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    found = re.search(r"on 127\.0\.0\.1:(\d+) \(Ctrl-C to stop\)", first)
+    assert found, first
+    return process, int(found.group(1))
+
+
+@pytest.mark.skipif(shutil.which("swaks") is None,
+                    reason="swaks is not installed (apt-get install swaks)")
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_swaks_sees_the_rejection_and_the_transcript_is_printed_live(
+        tmp_path: Path, stop: signal.Signals) -> None:
+    scenario = tmp_path / "reject.yaml"
+    scenario.write_text(REJECTING)
+    process, port = start_serve(scenario)
+    try:
+        swaks = subprocess.run(
+            ["swaks", "--server", f"127.0.0.1:{port}", "--from", "s@example.com",
+             "--to", "ok@example.com,bad@example.com", "--timeout", "10"],
+            capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        process.send_signal(stop)
+        output, _ = process.communicate(timeout=30)
+    assert "<** 550 5.1.1 No such user" in swaks.stdout
+    assert process.returncode == 0
+    assert "C: RCPT TO:<bad@example.com>" in output
+    assert "S: 550 5.1.1 No such user" in output
+    assert "stopped: 1 connection(s), delivered to ['ok@example.com']" in output
+
+
+def test_a_scenario_without_a_server_cannot_be_served(tmp_path: Path) -> None:
+    scenario = tmp_path / "none.yaml"
+    scenario.write_text("id: x/none\ncondition: connect-failed\nserver: null\n"
+                        "expect: {raises: SmtpException}\n")
+    result = subprocess.run([sys.executable, "-m", "harness.cli", "serve", str(scenario)],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2 and "has no server" in result.stderr
