@@ -29,7 +29,23 @@ def needs_smtputf8(message: MailMessage) -> bool:
 
 
 def render(message: MailMessage, *, utf8: bool = False) -> bytes:
-    """The message as RFC 5322 bytes with CRLF endings; 7-bit clean unless ``utf8``."""
+    """The message as RFC 5322 bytes with CRLF endings; 7-bit clean unless ``utf8``.
+
+    Plain ASCII text messages take a fast path that writes the same bytes the ``email``
+    package would (a property test holds the two equal); everything else goes through it.
+    """
+    assert message.from_ is not None
+    date = formatdate(localtime=True)
+    message_id = make_msgid(domain=message.from_.ascii_host.strip("[]") or "localhost")
+    fast = render_plain(message, date, message_id)
+    if fast is not None:
+        return fast
+    return render_with_email_package(message, utf8, date, message_id)
+
+
+def render_with_email_package(message: MailMessage, utf8: bool, date: str,
+                              message_id: str) -> bytes:
+    """The general path: any message, through ``email.message.EmailMessage``."""
     email = EmailMessage(policy=_UTF8 if utf8 else _SEVEN_BIT)
     assert message.from_ is not None
     email["From"] = _header_address(message.from_, utf8)
@@ -41,8 +57,8 @@ def render(message: MailMessage, *, utf8: bool = False) -> bytes:
             email[name] = [_header_address(a, utf8) for a in addresses]
     if message.subject:
         email["Subject"] = message.subject
-    email["Date"] = formatdate(localtime=True)
-    email["Message-ID"] = make_msgid(domain=message.from_.ascii_host.strip("[]") or "localhost")
+    email["Date"] = date
+    email["Message-ID"] = message_id
     for name, value in message.headers.items():
         del email[name]
         email[name] = value
@@ -52,6 +68,63 @@ def render(message: MailMessage, *, utf8: bool = False) -> bytes:
         email.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
                              filename=attachment.name, cid=attachment.content_id)
     return normalize_line_endings(email.as_bytes())
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?:[ '-][A-Za-z0-9]+)*")
+_PLAIN_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_PLAIN_TEXT = re.compile(r"[!-~]+(?: [!-~]+)*")
+_STANDARD = {"from", "sender", "to", "cc", "reply-to", "subject", "date", "message-id",
+             "mime-version", "content-type", "content-transfer-encoding", "bcc"}
+_LINE = 78
+
+
+def render_plain(message: MailMessage, date: str, message_id: str) -> bytes | None:
+    """The fast path for plain ASCII text mail, or None when the message needs ``email``."""
+    if message.attachments or not message.body.isascii():
+        return None
+    lines = message.body.encode("ascii").splitlines()
+    if any(len(line) > _LINE for line in lines):
+        return None
+    headers = []
+    for name, addresses in (("From", [message.from_]), ("Sender", [message.sender]),
+                            ("To", message.to), ("Cc", message.cc),
+                            ("Reply-To", message.reply_to_list)):
+        present = [a for a in addresses if a is not None]
+        if present:
+            rendered = [_plain_address(a) for a in present]
+            if None in rendered:
+                return None
+            headers.append(f"{name}: {', '.join(rendered)}")  # type: ignore[arg-type]
+    if message.subject:
+        if not _plain_text(message.subject):
+            return None
+        headers.append(f"Subject: {message.subject}")
+    headers += [f"Date: {date}", f"Message-ID: {message_id}"]
+    for name, value in message.headers.items():
+        if name.lower() in _STANDARD or not _plain_text(value):
+            return None
+        headers.append(f"{name}: {value}")
+    subtype = "html" if message.is_body_html else "plain"
+    headers += [f'Content-Type: text/{subtype}; charset="utf-8"',
+                "Content-Transfer-Encoding: 7bit", "MIME-Version: 1.0"]
+    if any(len(h) > _LINE for h in headers):
+        return None
+    head = "\r\n".join(headers).encode("ascii")
+    return head + b"\r\n\r\n" + b"\r\n".join(lines) + b"\r\n"
+
+
+def _plain_address(address: MailAddress) -> str | None:
+    if not (_PLAIN_ATOM.fullmatch(address.user) and _PLAIN_ATOM.fullmatch(address.host)):
+        return None
+    if not address.display_name:
+        return address.address
+    if not _PLAIN_NAME.fullmatch(address.display_name):
+        return None
+    return f"{address.display_name} <{address.address}>"
+
+
+def _plain_text(value: str) -> bool:
+    return bool(_PLAIN_TEXT.fullmatch(value)) and "=?" not in value
 
 
 def _header_address(address: MailAddress, utf8: bool) -> Address:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netmail import Attachment, MailMessage
@@ -70,3 +70,55 @@ def test_no_body_can_end_data_early_or_carry_a_bare_line_break(body: str) -> Non
     wire = b"\r\n" + dot_stuff(render(message(body=body)))
     assert b"\r\n.\r\n" not in wire
     assert not has_bare_line_break(wire)
+
+
+# -- the fast path writes exactly what the email package writes ---------------------------
+
+from netmail.rendering import render_plain, render_with_email_package  # noqa: E402
+
+atoms = st.from_regex(r"[a-z0-9]{1,8}(\.[a-z0-9]{1,5})?", fullmatch=True)
+addresses = st.builds(lambda u, d, n: (f"{u}@{d}.test", n), atoms,
+                      st.from_regex(r"[a-z]{1,8}", fullmatch=True),
+                      st.sampled_from(["", "Ann", "Ann Lee", "O'Neil", "Jean-Luc", "Doe, J",
+                                       "Zoë", "a.b"]))
+printable = st.text(alphabet=st.characters(min_codepoint=9, max_codepoint=0x7E), max_size=90)
+
+
+def build(sender, to, cc, subject, body, html, header):  # type: ignore[no-untyped-def]
+    message = MailMessage(None, None, "", body, is_body_html=html)
+    message.from_ = __import__("netmail").MailAddress(sender[0], sender[1])
+    for address, name in to:
+        message.to.append(__import__("netmail").MailAddress(address, name))
+    for address, name in cc:
+        message.cc.append(__import__("netmail").MailAddress(address, name))
+    if "\r" not in subject and "\n" not in subject and "\0" not in subject:
+        message.subject = subject
+    if header and all(c not in header for c in "\r\n\0"):
+        message.headers["X-Extra"] = header
+    return message
+
+
+@settings(max_examples=300)
+@given(sender=addresses, to=st.lists(addresses, min_size=1, max_size=4),
+       cc=st.lists(addresses, max_size=2), subject=printable,
+       body=st.text(alphabet=st.characters(min_codepoint=9, max_codepoint=0x7E) | st.just("\n")
+                    | st.just("\r") | st.just("é"), max_size=300),
+       html=st.booleans(), header=printable)
+def test_fast_path_is_byte_identical_to_the_email_package(sender, to, cc, subject, body, html,
+                                                          header) -> None:  # type: ignore[no-untyped-def]
+    message = build(sender, to, cc, subject, body, html, header)
+    stamp = ("Wed, 25 Nov 2026 10:00:00 +0000", "<1.2.3@example.test>")
+    fast = render_plain(message, *stamp)
+    if fast is not None:
+        assert fast == render_with_email_package(message, False, *stamp)
+
+
+def test_fast_path_takes_plain_mail_and_declines_the_rest() -> None:
+    stamp = ("Wed, 25 Nov 2026 10:00:00 +0000", "<1.2.3@example.test>")
+    plain = MailMessage("Ann <a@x.test>", "b@x.test", "Report", "All green.\n")
+    assert render_plain(plain, *stamp) is not None
+    assert render_plain(MailMessage("a@x.test", "b@x.test", "Grüße", "x"), *stamp) is None
+    assert render_plain(MailMessage("a@x.test", "b@x.test", "x", "y" * 79), *stamp) is None
+    attached = MailMessage("a@x.test", "b@x.test", "x", "y")
+    attached.attachments.append(Attachment(b"z", "z.bin"))
+    assert render_plain(attached, *stamp) is None
