@@ -22,6 +22,7 @@ from .adapters import KNOWN, make_adapter
 from .adapters.process import AdapterError, ClientUnavailable
 from .loader import ScenarioError, load_scenario, load_scenarios
 from .model import CONDITIONS, Scenario
+from .profiles import observed_profile, write_profile
 from .report.baseline import compare, read_baseline, write_baseline
 from .report.html import write_html
 from .report.json_report import write_json
@@ -32,7 +33,7 @@ from .runner import DEFAULT_JOBS, run_all
 from .schema import SCENARIO_SCHEMA
 from .server import ca_file, shared_host
 from .server.transcript import render_event
-from .verdict import ERROR, FAIL, Verdict
+from .verdict import DEVIATES, ERROR, FAIL, Verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -88,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=2525, help="port (0: any free port)")
     serve.set_defaults(command=_serve)
+
+    profile = commands.add_parser(
+        "profile", help="record a client's observed deviations as profiles in the files")
+    _add_selection(profile)
+    profile.add_argument("--client", required=True, metavar="NAME", help="the client run")
+    profile.add_argument("--why", required=True,
+                         help="one line: why the client departs from the documentation")
+    profile.add_argument("--dry-run", action="store_true", help="show, do not write")
+    profile.set_defaults(command=_profile)
 
     new = commands.add_parser("new", help="write a scenario file to start from")
     new.add_argument("id", help="scenario id, e.g. recipients/my-case")
@@ -262,6 +272,42 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"stopped: {transcript.connections} connection(s), delivered to "
           f"{transcript.delivered_to or 'nobody'}", flush=True)
     return EXIT_OK
+
+
+def _profile(args: argparse.Namespace) -> int:
+    scenarios = _selected(args)
+    if scenarios is None:
+        return EXIT_USAGE
+    try:
+        adapter = make_adapter(args.client)
+        adapter.start()
+    except (ValueError, ClientUnavailable, AdapterError) as error:
+        print(f"error: client {args.client!r}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        verdicts = run_all(scenarios, [adapter])
+        failing = [v for v in verdicts if v.status == FAIL]
+        for verdict in failing:
+            fields = observed_profile(verdict, args.why)
+            print(f"{verdict.scenario.path}: profiles.{adapter.name}: "
+                  f"{json.dumps(fields, ensure_ascii=False)}")
+            if not args.dry_run:
+                write_profile(verdict.scenario.path, adapter.name, fields)
+        if args.dry_run or not failing:
+            print(f"{len(failing)} profile(s) {'to write' if args.dry_run else 'written'}")
+            return EXIT_OK
+        again = _selected(args)
+        if again is None:
+            return EXIT_USAGE
+        rerun = run_all(again, [adapter])
+    finally:
+        adapter.close()
+    unstable = [v for v in rerun if v.scenario.id in {f.scenario.id for f in failing}
+                and v.status != DEVIATES]
+    for verdict in unstable:
+        print(f"not stable: {verdict.scenario.id}: {verdict.status}: {verdict.differences}")
+    print(f"{len(failing)} profile(s) written; {len(unstable)} not stable on a second run")
+    return EXIT_FAILED if unstable else EXIT_OK
 
 
 def _interrupt(*_: object) -> None:

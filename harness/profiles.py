@@ -1,0 +1,89 @@
+"""Recording a client's observed deviation as a profile in the scenario file.
+
+A profile is written only from a run: the fields the scenario's ``expect`` checks take the
+values the client was seen to produce, and a human-written ``why`` explains them. The file's
+other text is kept as it is; the ``profiles:`` block (always the file's last key) gets the
+client's entry added or replaced.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .outcome import Outcome, status_name
+from .server.transcript import Transcript
+from .verdict import Verdict
+
+
+def observed_profile(verdict: Verdict, why: str) -> dict[str, Any]:
+    """The profile fields that make this verdict pass: what was observed, field by field."""
+    expect = verdict.scenario.expect
+    outcomes = list(verdict.outcomes)
+    last = outcomes[-1]
+    fields: dict[str, Any] = {"why": why, **_outcome_fields(expect, last)}
+    earlier = [_outcome_fields(expect, o, every=True) for o in outcomes[:-1]]
+    if any(e.get("raises") for e in earlier):
+        fields["earlier"] = earlier
+    server = _server_fields(expect, verdict.transcript)
+    if server:
+        fields["server"] = server
+    return fields
+
+
+def _outcome_fields(expect: Any, outcome: Outcome, every: bool = False) -> dict[str, Any]:
+    fields: dict[str, Any] = {"raises": outcome.exception}
+    if (every and outcome.status_code is not None) or (not every and expect.status_code
+                                                        is not None):
+        fields["status_code"] = status_name(outcome.status_code)
+    if expect.failed_recipients is not None or (every and outcome.failed_recipients):
+        fields["failed_recipients"] = [
+            {"address": r.address, "status_code": status_name(r.status_code)}
+            for r in outcome.failed_recipients]
+    if expect.inner is not None and not every:
+        fields["inner"] = outcome.inner
+    if expect.message_contains and expect.message_contains not in (outcome.message or ""):
+        fields["message_contains"] = outcome.message or ""
+    return {k: v for k, v in fields.items() if not (every and v is None and k != "raises")}
+
+
+def _server_fields(expect: Any, transcript: Transcript | None) -> dict[str, Any]:
+    facts = expect.server
+    if transcript is None:
+        return {}
+    observed: dict[str, Any] = {
+        "connections": transcript.connections,
+        "commands": transcript.commands,
+        "data_sent": "DATA" in transcript.commands,
+        "delivered_to": transcript.delivered_to,
+        "messages": sum(1 for m in transcript.messages if m.delivered),
+    }
+    return {name: value for name, value in observed.items() if getattr(facts, name) is not None}
+
+
+def write_profile(path: Path, client: str, fields: dict[str, Any]) -> None:
+    """Add or replace ``profiles.<client>`` at the end of the scenario file."""
+    lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == "profiles:"), None)
+    entries: dict[str, list[str]] = {}
+    if start is not None:
+        current = None
+        for line in lines[start + 1:]:
+            if line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
+                current = line.strip()[:-1]
+                entries[current] = []
+            elif current is not None:
+                entries[current].append(line)
+        lines = lines[:start]
+    entries[client] = ["    " + line for line in _yaml_lines(fields)]
+    text = "\n".join([*lines, "profiles:", *(f"  {name}:\n" + "\n".join(body)
+                                              for name, body in sorted(entries.items()))])
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _yaml_lines(fields: dict[str, Any]) -> list[str]:
+    """Flow-style YAML values (JSON is valid YAML), one key per line."""
+    return [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()
+            if value is not None or key in ("raises", "inner")]
+

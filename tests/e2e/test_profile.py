@@ -1,0 +1,37 @@
+"""``smtp-harness profile``: a client's observed deviation recorded, then judged "deviates"."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from .harness_cli import REPO, copy_scenarios, smtp_harness
+
+LIAR = (f"liar=cmd:{sys.executable} "
+        f"{REPO / 'tests' / 'harness' / 'drivers' / 'netmail_driver.py'} --lie")
+
+
+def test_record_then_deviate_then_nothing_left(tmp_path: Path) -> None:
+    scenarios = copy_scenarios(tmp_path, "recipients/middle-rejected",
+                               "contract/ssl-no-starttls")
+    before = smtp_harness("run", "--client", LIAR, cwd=tmp_path)
+    assert before.returncode == 1
+
+    recorded = smtp_harness("profile", "--client", LIAR, "--why",
+                            "reports SmtpException for recipient failures", cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert "1 profile(s) written; 0 not stable" in recorded.stdout
+
+    data = yaml.safe_load((scenarios / "recipients/middle-rejected.yaml").read_text())
+    assert data["profiles"]["liar"]["raises"] == "SmtpException"
+    assert data["profiles"]["liar"]["why"] == "reports SmtpException for recipient failures"
+    assert "profiles" not in yaml.safe_load(
+        (scenarios / "contract/ssl-no-starttls.yaml").read_text())
+
+    after = smtp_harness("run", "--client", LIAR, "--client", "netmail", cwd=tmp_path)
+    assert after.returncode == 0, after.stdout
+    assert "1 deviate" in after.stdout
+    again = smtp_harness("profile", "--client", LIAR, "--why", "x", cwd=tmp_path)
+    assert "0 profile(s) written" in again.stdout
