@@ -20,6 +20,7 @@ from netmail.errors import SmtpStatusCode
 
 from .model import (
     NO_INNER,
+    NO_STATUS,
     Action,
     ClientSpec,
     Expectation,
@@ -348,5 +349,7 @@ def _expectation_fields(data: dict[str, Any], at: list[Any]) -> dict[str, Any]:
     return fields
 
 
-def _status(value: int | str) -> int:
+def _status(value: int | str | None) -> int:
+    if value is None:
+        return NO_STATUS
     return int(SmtpStatusCode[value]) if isinstance(value, str) else value

@@ -76,6 +76,8 @@ class Action:
 DEFAULT_ACTION = Action()
 NO_INNER = "None"
 """``expect.inner: null`` in a file: the exception must have no inner exception."""
+NO_STATUS = -1000
+"""``status_code: null`` in a file: the exception must carry no status code at all."""
 
 
 @dataclass(frozen=True)

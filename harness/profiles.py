@@ -8,7 +8,9 @@ client's entry added or replaced.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,8 @@ def observed_profile(verdict: Verdict, why: str) -> dict[str, Any]:
     outcomes = list(verdict.outcomes)
     last = outcomes[-1]
     fields: dict[str, Any] = {"why": why, **_outcome_fields(expect, last)}
-    earlier = [_outcome_fields(expect, o, every=True) for o in outcomes[:-1]]
-    if any(e.get("raises") for e in earlier):
-        fields["earlier"] = earlier
+    if len(outcomes) > 1:
+        fields["earlier"] = [_outcome_fields(expect, o, every=True) for o in outcomes[:-1]]
     server = _server_fields(expect, verdict.transcript)
     if server:
         fields["server"] = server
@@ -44,8 +45,13 @@ def _outcome_fields(expect: Any, outcome: Outcome, every: bool = False) -> dict[
     if expect.inner is not None and not every:
         fields["inner"] = outcome.inner
     if expect.message_contains and expect.message_contains not in (outcome.message or ""):
-        fields["message_contains"] = outcome.message or ""
+        fields["message_contains"] = _stable_part(outcome.message or "")
     return {k: v for k, v in fields.items() if not (every and v is None and k != "raises")}
+
+
+def _stable_part(message: str) -> str:
+    """The message up to the first long number (a port, a process id), which changes per run."""
+    return re.split(r"\d{4,}", message, maxsplit=1)[0].rstrip(" :[(")
 
 
 def _server_fields(expect: Any, transcript: Transcript | None) -> dict[str, Any]:
@@ -63,8 +69,21 @@ def _server_fields(expect: Any, transcript: Transcript | None) -> dict[str, Any]
 
 
 def write_profile(path: Path, client: str, fields: dict[str, Any]) -> None:
-    """Add or replace ``profiles.<client>`` at the end of the scenario file."""
-    lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    """Add or replace ``profiles.<client>`` at the end of the scenario file.
+
+    The file is locked while it is read and rewritten, so several clients can be profiled
+    at once.
+    """
+    with path.open("r+", encoding="utf-8") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        text = _with_profile(file.read(), client, fields)
+        file.seek(0)
+        file.truncate()
+        file.write(text)
+
+
+def _with_profile(text: str, client: str, fields: dict[str, Any]) -> str:
+    lines = text.rstrip("\n").split("\n")
     start = next((i for i, line in enumerate(lines) if line.rstrip() == "profiles:"), None)
     entries: dict[str, list[str]] = {}
     if start is not None:
@@ -77,13 +96,12 @@ def write_profile(path: Path, client: str, fields: dict[str, Any]) -> None:
                 entries[current].append(line)
         lines = lines[:start]
     entries[client] = ["    " + line for line in _yaml_lines(fields)]
-    text = "\n".join([*lines, "profiles:", *(f"  {name}:\n" + "\n".join(body)
-                                              for name, body in sorted(entries.items()))])
-    path.write_text(text + "\n", encoding="utf-8")
+    return "\n".join([*lines, "profiles:", *(f"  {name}:\n" + "\n".join(body)
+                                                for name, body in sorted(entries.items()))]) + "\n"
 
 
 def _yaml_lines(fields: dict[str, Any]) -> list[str]:
-    """Flow-style YAML values (JSON is valid YAML), one key per line."""
-    return [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()
-            if value is not None or key in ("raises", "inner")]
+    """Flow-style YAML values (JSON is valid YAML), one key per line; null is kept: it says
+    "none" (no exception, no status code, no inner exception)."""
+    return [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()]
 

@@ -16,8 +16,10 @@ _STATUS = {
     "oneOf": [
         {"type": "integer", "minimum": -1, "maximum": 999},
         {"enum": [member.name for member in SmtpStatusCode]},
+        {"type": "null"},
     ],
-    "description": "An SmtpStatusCode name (MailboxUnavailable) or a number (550).",
+    "description": "An SmtpStatusCode name (MailboxUnavailable) or a number (550); null: the "
+                   "exception carries no status code.",
 }
 _REPLY_LINE = {"type": "string", "maxLength": 4096}
 _IDENTIFIER = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.]*$", "maxLength": 200}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import NO_INNER, Expectation, Scenario
+from .model import NO_INNER, NO_STATUS, Expectation, Scenario
 from .outcome import Outcome, status_name
 from .server.transcript import Transcript
 
@@ -97,7 +97,8 @@ def _compare_outcome(expected: Expectation, actual: Outcome) -> list[str]:
     if expected.raises != actual.exception:
         differences.append(f"raises: expected {expected.raises or 'success'}, "
                            f"got {actual.exception or 'success'}")
-    if expected.status_code is not None and expected.status_code != actual.status_code:
+    wanted_status = None if expected.status_code == NO_STATUS else expected.status_code
+    if expected.status_code is not None and wanted_status != actual.status_code:
         differences.append(f"status_code: expected {_code(expected.status_code)}, "
                            f"got {_code(actual.status_code)}")
     if expected.message_contains and expected.message_contains not in (actual.message or ""):
@@ -109,6 +110,8 @@ def _compare_outcome(expected: Expectation, actual: Outcome) -> list[str]:
 
 
 def _code(code: int | None) -> str:
+    if code is None or code == NO_STATUS:
+        return "none"
     name = status_name(code)
     return f"{name} ({code})" if isinstance(name, str) else str(name)
 
@@ -125,7 +128,8 @@ def _compare_recipients(expected: Expectation, actual: Outcome) -> list[str]:
         f"got {_code(g.status_code)}"
         for i, (w, g) in enumerate(zip(expected.failed_recipients, actual.failed_recipients,
                                        strict=True))
-        if w.status_code is not None and w.status_code != g.status_code
+        if w.status_code is not None
+        and (None if w.status_code == NO_STATUS else w.status_code) != g.status_code
     ]
 
 

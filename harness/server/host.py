@@ -8,10 +8,13 @@ connection, so the transcript is complete when it is read.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
+
+from aiosmtpd.smtp import TLSSetupException
 
 from ..model import ServerScript
 from .script import ScriptCursor
@@ -66,6 +69,7 @@ class ServerHost:
 
     def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(_quiet_about_client_failures)
         self._thread = threading.Thread(target=self._loop.run_forever, name="smtp-harness-loop",
                                         daemon=True)
         self._thread.start()
@@ -98,6 +102,15 @@ class ServerHost:
         self._thread.join(5)
         if not self._thread.is_alive():
             self._loop.close()
+
+
+def _quiet_about_client_failures(loop: asyncio.AbstractEventLoop,
+                                 context: dict[str, Any]) -> None:
+    """A client that breaks a TLS handshake or the connection is a scenario, not a harness
+    error: aiosmtpd leaves such failures in futures nobody reads; keep them off stderr."""
+    if isinstance(context.get("exception"), (TLSSetupException, ssl.SSLError, ConnectionError)):
+        return
+    loop.default_exception_handler(context)
 
 
 _shared: ServerHost | None = None

@@ -16,7 +16,6 @@ import functools
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 import socket
 import struct
@@ -25,6 +24,9 @@ from dataclasses import replace
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from netmail.errors import FormatException
+from netmail.replies import ReplyParser
 
 from ..model import Action, Sasl, ServerScript
 from .certificates import server_context
@@ -84,6 +86,8 @@ class ScriptedSMTP(SMTP):
         self._greeted = False
         self._swallow_next_push = False
         self._data_reply: tuple[str, ...] | None = None
+        self._drop_after_354 = False
+        self._draining = False
         for verb, method in list(self._smtp_methods.items()):
             self._smtp_methods[verb] = functools.partial(self._scripted, verb, method)
 
@@ -124,7 +128,11 @@ class ScriptedSMTP(SMTP):
     def _tap(self, read: Callable[..., Awaitable[bytes]]) -> Callable[..., Awaitable[bytes]]:
         async def tapped(*args: Any) -> bytes:
             data = await read(*args)
-            if self._mode == "data":
+            if self._draining:
+                if data:  # the server has stopped listening: seen, but not processed
+                    self._transcript.note(self._connection, "ignored",
+                                          data.decode("utf-8", "backslashreplace").rstrip())
+            elif self._mode == "data":
                 self._data += data
             elif self._mode == "auth":
                 self._transcript.note(self._connection, "client", REDACTED)
@@ -142,9 +150,13 @@ class ScriptedSMTP(SMTP):
         if self._swallow_next_push:
             self._swallow_next_push = False
             return
-        if self._data_reply is not None and str(status).startswith("354"):
+        opens_data = str(status).startswith("354")
+        if self._data_reply is not None and opens_data:
             status, self._data_reply = "\r\n".join(self._data_reply), None
         await self._write(status)
+        if opens_data and self._drop_after_354:
+            self._drop_after_354 = False
+            self._drop(reset=False)
 
     async def _write(self, status: str | bytes) -> None:
         if self._closing():
@@ -163,12 +175,14 @@ class ScriptedSMTP(SMTP):
         await self._writer.drain()
 
     def _closing(self) -> bool:
-        return self.transport is None or self.transport.is_closing()
+        return self.transport is None or self.transport.is_closing() or self._draining
 
     # -- the script -----------------------------------------------------------------------
 
     async def _scripted(self, verb: str, method: Callable[[Any], Awaitable[None]],
                         arg: str | None) -> None:
+        if self._draining:
+            return
         step = _STEP_OF_VERB.get(verb)
         if verb == "AUTH" and arg:
             mechanism, _, rest = arg.partition(" ")  # RFC 4954: names are case-insensitive
@@ -188,10 +202,15 @@ class ScriptedSMTP(SMTP):
             finally:
                 self._mode = mode
 
-        if verb == "DATA" and action.reply and _code_of(action.reply[0]) == 354:
+        if verb == "DATA" and action.reply and reply_code(action.reply[0]) == 354:
             # A scripted 354 still opens the data phase: aiosmtpd's own 354 is replaced by it.
             self._data_reply = action.reply
             action = replace(action, reply=None)
+        if verb == "DATA" and action.reply is None and action.raw is None and (
+                action.drop == "after"):
+            # "After the reply" to DATA is after the 354, not after the whole data phase.
+            self._drop_after_354 = True
+            action = replace(action, drop=None)
         await self._perform(action, default, lambda code: self._accepted(verb, arg, code))
 
     async def _perform(self, action: Action, default: Callable[[], Awaitable[None]],
@@ -207,7 +226,7 @@ class ScriptedSMTP(SMTP):
         if action.raw is not None:
             await self._write_raw(action.raw.encode("utf-8", "surrogateescape"))
         elif action.reply is not None:
-            if accepted is not None and (code := _code_of(action.reply[0])) is not None:
+            if accepted is not None and (code := reply_code(action.reply[0])) is not None:
                 accepted(code)
             await self._write("\r\n".join(action.reply))
         else:
@@ -216,9 +235,15 @@ class ScriptedSMTP(SMTP):
             self._drop(reset=False)
 
     def _drop(self, *, reset: bool) -> None:
+        """End the conversation: RST for a reset; otherwise stop talking (FIN) and ignore
+        whatever the client still sends until it closes, so every client sees a clean end of
+        stream rather than a FIN or a RST depending on timing."""
         self._transcript.note(self._connection, "note", "reset" if reset else "drop")
         assert self.transport is not None
-        if reset:
+        if not reset and self.transport.can_write_eof():
+            self.transport.write_eof()
+            self._draining = True
+        elif reset:
             sock = self.transport.get_extra_info("socket")
             if sock is not None:  # linger 0: the close sends RST instead of FIN
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -292,18 +317,33 @@ class ScriptedSMTP(SMTP):
         return AuthResult(success=False, handled=False, message=sasl.reject)
 
 
-_WELL_FORMED_2XX = re.compile(r"(2\d\d-[^\r\n]*\r\n)*2\d\d( [^\r\n]*)?\r\n")
-
-
 def _accepts(action: Action) -> bool:
     """Whether the reply an action sends after the data is a well-formed 2xx (delivery)."""
     if action.raw is not None:
-        return _WELL_FORMED_2XX.fullmatch(action.raw) is not None
-    if action.reply is None:
-        return True
-    return all(_code_of(line) is not None and line.startswith("2") for line in action.reply)
+        code = well_formed_code(action.raw)
+    elif action.reply is not None:
+        code = well_formed_code("".join(line + "\r\n" for line in action.reply))
+    else:
+        code = 250
+    return code is not None and 200 <= code < 300
 
 
-def _code_of(text: str) -> int | None:
+def well_formed_code(raw: str) -> int | None:
+    """The code of ``raw`` if it is exactly one well-formed reply (RFC 5321), else None.
+
+    "Well formed" is what the reference client's reply parser accepts, so the server's record
+    of a delivery and the client's reading of the reply can never disagree about it.
+    """
+    parser = ReplyParser()
+    try:
+        parser.feed(raw.encode("utf-8", "surrogateescape"))
+        reply = parser.next_reply()
+    except FormatException:
+        return None
+    return reply.code if reply is not None and not parser.pending else None
+
+
+def reply_code(text: str) -> int | None:
+    """The three-digit code a reply line starts with, or None."""
     digits = text[:3]
     return int(digits) if len(digits) == 3 and digits.isdigit() else None

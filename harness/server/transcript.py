@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+_VERB = re.compile(r"[A-Za-z]{2,16}")
+"""What a command verb looks like; other lines (a TLS ClientHello read as text) are not."""
 _AUTH_LINE = re.compile(r"^(AUTH\s+\S+)\s+.*$", re.IGNORECASE | re.DOTALL)
 REDACTED = "***"
 
@@ -63,8 +65,9 @@ class Transcript:
     @property
     def commands(self) -> list[str]:
         """The verbs the client sent, in order (``EHLO``, ``MAIL``, ...)."""
-        return [e.text.split(" ", 1)[0].upper() for e in self.events
-                if e.kind == "client" and e.text != REDACTED and e.text]
+        verbs = (e.text.split(" ", 1)[0] for e in self.events
+                 if e.kind == "client" and e.text != REDACTED)
+        return [verb.upper() for verb in verbs if _VERB.fullmatch(verb)]
 
     @property
     def delivered_to(self) -> list[str]:

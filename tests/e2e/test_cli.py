@@ -135,7 +135,7 @@ def test_run_json(project: Path) -> None:
     assert refused["actual"]["inner"] == "ConnectionRefusedError"
     assert rows[2]["differences"] == [
         "raises: expected SmtpFailedRecipientException, got success",
-        "status_code: expected MailboxUnavailable (550), got None"]
+        "status_code: expected MailboxUnavailable (550), got none"]
 
 
 @pytest.mark.parametrize(("expression", "ids"), [

@@ -74,7 +74,7 @@ def test_status_code_compared_only_when_expected() -> None:
 
 def test_status_code_without_a_name_and_missing() -> None:
     assert one(Expectation(raises="SmtpException", status_code=599),
-               Outcome(exception="SmtpException")) == ["status_code: expected 599, got None"]
+               Outcome(exception="SmtpException")) == ["status_code: expected 599, got none"]
 
 
 def test_message_contains() -> None:
@@ -184,7 +184,7 @@ def test_earlier_sends_follow_expect_earlier() -> None:
     assert compare(expected, [refused(), Outcome(), Outcome()], None, None) == []
     assert compare(expected, [Outcome(), refused(), Outcome()], None, None) == [
         "send 1 of 3: raises: expected SmtpException, got success",
-        "send 1 of 3: status_code: expected GeneralFailure (-1), got None",
+        "send 1 of 3: status_code: expected GeneralFailure (-1), got none",
         "send 1 of 3: inner: expected ConnectionError, got none",
         "send 2 of 3: raises: expected success, got SmtpException"]
     wrong_code = Expectation(earlier=(Expectation(raises="SmtpException", status_code=451),))

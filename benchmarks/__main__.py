@@ -1,0 +1,328 @@
+"""``python -m benchmarks``: every figure of issue 7 from one run, as one comparison table.
+
+Contenders of a group run side by side (interleaved rounds, same server process), and the
+table quotes medians and the ratio to the group's baseline, because on a shared machine only
+ratios measured together mean anything. ``SMTP_BENCH_SHORT=1`` for a quick smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, fields, replace
+
+from . import SHORT, SIZES, Sizes
+from .clients import (
+    AiosmtplibFresh,
+    AiosmtplibKept,
+    NetmailFresh,
+    NetmailKept,
+    NetmailTasks,
+    ServerProcess,
+    SmtplibFresh,
+    SmtplibKept,
+    Threaded,
+    Workload,
+)
+from .harness_bench import (
+    ControllerStartStop,
+    ScriptedStartStop,
+    delay_free,
+    load_suite,
+    per_scenario_seconds,
+    run_suite,
+    scale_point,
+    time_alone,
+)
+from .measure import Result, compare
+from .postfix import MISSING, SINK, SOURCE, SinkProcess, SmtpSource
+from .probe import LARGE_CLIENTS, large_point
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    contender: str
+    n: str
+    per_item: str
+    rate: str
+    ratio: str
+    busy: str = ""
+    note: str = ""
+
+
+HEADER = Row("case", "contender", "N", "median/item", "per second", "ratio", "server CPU",
+             "note")
+Section = tuple[str, list[Row]]
+
+
+def duration(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} us"
+
+
+def rows(case: str, results: list[Result], baseline: str, unit: str = "msg/s") -> list[Row]:
+    """One row per contender; ratio = how many times the baseline's throughput."""
+    base = next(r for r in results if r.name == baseline)
+    out = []
+    for result in results:
+        busy = result.server_busy
+        ratio = base.per_item / result.per_item
+        out.append(Row(case, result.name, str(result.n), duration(result.per_item),
+                       f"{result.per_second:,.0f} {unit}", f"{ratio:.2f}x",
+                       f"{busy:.0%}" if busy is not None else ""))
+    return out
+
+
+def client_throughput(sizes: Sizes) -> list[Section]:
+    """1 KiB messages: one kept connection, PIPELINING, a fresh connection, concurrency."""
+    sections = []
+    k = sizes.concurrency
+    with ServerProcess("aiosmtpd") as plain, ServerProcess("aiosmtpd", pipelining=True) as piped:
+        kept: list[Workload] = [SmtplibKept(plain.port), SmtplibKept(plain.port, prerendered=True),
+                                NetmailKept(plain.port), AiosmtplibKept(plain.port)]
+        results = compare(kept, sizes.messages, sizes.rounds, servers=[plain] * len(kept))
+        pipelined: list[Workload] = [SmtplibKept(piped.port), NetmailKept(piped.port)]
+        results_p = compare(pipelined, sizes.messages, sizes.rounds, servers=[piped] * 2)
+        sections.append(("1. Client throughput, 1 KiB, 1 recipient, one kept connection "
+                         "(bare aiosmtpd server process); ratio to smtplib.send_message",
+                         rows("no PIPELINING", results, "smtplib.send_message")
+                         + rows("PIPELINING offered", results_p, "smtplib.send_message")))
+        fresh: list[Workload] = [SmtplibFresh(plain.port), NetmailFresh(plain.port),
+                                 AiosmtplibFresh(plain.port)]
+        results = compare(fresh, sizes.fresh, sizes.rounds, warm_up=5,
+                          servers=[plain] * len(fresh))
+        sections.append(("1. A fresh connection per message (connect, EHLO, send, QUIT); "
+                         "ratio to smtplib.send_message",
+                         rows("fresh connection", results, "smtplib.send_message")))
+        concurrent: list[Workload] = [
+            Threaded(f"smtplib.send_message x{k} threads",
+                     [SmtplibKept(plain.port) for _ in range(k)]),
+            Threaded(f"netmail.send x{k} threads", [NetmailKept(plain.port) for _ in range(k)]),
+            AiosmtplibKept(plain.port, connections=k, name=f"aiosmtplib.send_message x{k} tasks"),
+            NetmailTasks(plain.port, k, name=f"netmail.send_mail_async x{k} tasks"),
+        ]
+        results = compare(concurrent, sizes.messages, sizes.rounds,
+                          servers=[plain] * len(concurrent))
+        sections.append((f"1. {k} concurrent senders, one kept connection each; "
+                         f"ratio to smtplib threads",
+                         rows("concurrent", results, f"smtplib.send_message x{k} threads")))
+    return sections
+
+
+def many_recipients(sizes: Sizes) -> list[Section]:
+    """10 recipients, PIPELINING offered or not, on both kinds of server, all interleaved."""
+    configs = [(kind, piped) for kind in ("aiosmtpd", "harness") for piped in (False, True)]
+    with ExitStack() as stack:
+        servers = [stack.enter_context(ServerProcess(kind, pipelining=piped))
+                   for kind, piped in configs]
+        workloads: list[Workload] = []
+        for (kind, piped), server in zip(configs, servers, strict=True):
+            label = f"{kind}{' +PIPELINING' if piped else ''}"
+            workloads += [SmtplibKept(server.port, 10), NetmailKept(server.port, 10)]
+            workloads[-2].name = f"{label}: smtplib.send_message"
+            workloads[-1].name = f"{label}: netmail.send"
+        results = compare(workloads, sizes.many_recipients, sizes.rounds,
+                          servers=[s for s in servers for _ in (0, 1)])
+    table = []
+    for index, (kind, piped) in enumerate(configs):
+        pair = results[2 * index: 2 * index + 2]
+        case = f"{kind}, {'PIPELINING' if piped else 'no PIPELINING'}"
+        table += rows(case, pair, pair[0].name)
+    plain, piped_ = results[1], results[3]
+    table[3] = replace(table[3], note=f"{plain.per_item / piped_.per_item:.2f}x netmail "
+                                      f"without PIPELINING")
+    return [("1. 10 recipients, one kept connection; ratio to smtplib.send_message on the same "
+             "server", table)]
+
+
+def ingest(sizes: Sizes) -> list[Section]:
+    """Messages/second a fake server takes, each server in its own process."""
+    from .clients import RawAsyncDriver
+
+    k = 8
+    with ServerProcess("aiosmtpd") as bare, ServerProcess("harness") as scripted:
+        workloads: list[Workload] = [
+            RawAsyncDriver(bare.port, k, name=f"aiosmtpd Controller <- asyncio x{k}"),
+            RawAsyncDriver(scripted.port, k, name=f"harness scripted <- asyncio x{k}"),
+            SmtplibKept(bare.port, prerendered=True),
+            SmtplibKept(scripted.port, prerendered=True),
+        ]
+        workloads[2].name = "aiosmtpd Controller <- smtplib.sendmail x1"
+        workloads[3].name = "harness scripted <- smtplib.sendmail x1"
+        results = compare(workloads, sizes.ingest, sizes.rounds,
+                          servers=[bare, scripted, bare, scripted])
+    table = rows(f"{k} connections", results[:2], results[0].name)
+    table += rows("1 connection", results[2:], results[2].name)
+    if SINK and SOURCE:
+        with SinkProcess() as sink, ServerProcess("aiosmtpd") as bare:
+            results = compare([SmtpSource(bare.port, k, "aiosmtpd Controller <- smtp-source"),
+                               SmtpSource(sink.port, k, "smtp-sink <- smtp-source")],
+                              sizes.ingest, sizes.rounds, warm_up=0)
+        table += rows("Postfix tools", results, results[0].name)
+    elif SINK:
+        with SinkProcess() as sink, ServerProcess("aiosmtpd") as bare:
+            results = compare([RawAsyncDriver(bare.port, k, name="aiosmtpd Controller"),
+                               RawAsyncDriver(sink.port, k, name="smtp-sink")],
+                              sizes.ingest, sizes.rounds)
+        table += rows("Postfix smtp-sink", results, results[0].name)
+    else:
+        table.append(Row("Postfix smtp-sink", "smtp-sink / smtp-source", "-", "-", "-", "-",
+                         note=f"skipped: {MISSING}"))
+    return [("2. Fake-server ingest, 1 KiB messages from the same fast client; ratio to bare "
+             "aiosmtpd", table)]
+
+
+def harness_costs(sizes: Sizes) -> list[Section]:
+    """Starting a server, one scenario, the whole suite against its slowest scenario."""
+    results = compare([ControllerStartStop(), ScriptedStartStop()],
+                      [sizes.controller_starts, sizes.starts], sizes.rounds, warm_up=2)
+    start_rows = rows("start+stop one server", results, results[0].name, unit="/s")
+    scenarios = load_suite()
+    serial = per_scenario_seconds(scenarios)
+    free = delay_free(scenarios)
+    free_times = sorted(t for s, t in zip(scenarios, serial, strict=True) if s in free)
+    p90 = free_times[int(0.9 * (len(free_times) - 1))]
+    start_rows.append(Row("one scenario, alone", "run_scenario, no scripted delay (serial)",
+                          str(len(free_times)), duration(statistics.median(free_times)),
+                          f"{1 / statistics.median(free_times):,.0f} /s", "",
+                          note=f"p90 {duration(p90)}, max {duration(free_times[-1])}"))
+    slowest_time, slowest = max(zip(serial, scenarios, strict=True), key=lambda p: p[0])
+    suite_times, alone_times, passed = [], [], 0
+    for _ in range(sizes.rounds):
+        run = run_suite(scenarios)
+        suite_times.append(run.seconds)
+        passed = run.passed
+        alone_times.append(time_alone(slowest))
+    suite, alone = statistics.median(suite_times), statistics.median(alone_times)
+    delays = sum(min(s.server.max_delay, s.client.timeout) for s in scenarios if s.server)
+    suite_rows = [
+        Row("whole suite", f"run_all, {len(scenarios)} scenarios, netmail", "1",
+            duration(suite), f"{len(scenarios) / suite:,.0f} scenarios/s",
+            f"{suite / alone:.2f}x slowest",
+            note=f"{passed}/{len(scenarios)} pass; serial sum {duration(sum(serial))}, "
+                 f"of it scripted waits {duration(delays)}"),
+        Row("slowest scenario", f"{slowest.id}, alone", "1", duration(alone), "", "1.00x",
+            note=f"serial pass: {duration(slowest_time)}"),
+    ]
+    return [("3. Per-scenario overhead; ratio to aiosmtpd's Controller", start_rows),
+            ("4. Suite wall time; ratio to the slowest single scenario (target <= 2x)",
+             suite_rows)]
+
+
+def scale(sizes: Sizes) -> list[Section]:
+    """Generated suites, each size in a fresh process so peak RSS is its own."""
+    points = [scale_point(n) for n in sizes.scale]
+    first = points[0]
+    table = [Row("generated scenarios", f"run_all, {p.n:,} scenarios", f"{p.n:,}",
+                 duration(p.seconds / p.n), f"{p.n / p.seconds:,.0f} scenarios/s",
+                 f"{p.per_scenario_ms / first.per_scenario_ms:.2f}x",
+                 note=f"total {duration(p.seconds)}, {p.passed:,} pass, peak RSS "
+                      f"{p.peak_rss_mib:.0f} MiB (+{p.rss_growth_mib:.0f} MiB in run_all)")
+             for p in points]
+    return [(f"5. Scale curve (copies of the delay-free scenarios, one run each); ratio = cost "
+             f"per scenario relative to {first.n}", table)]
+
+
+def large(sizes: Sizes) -> list[Section]:
+    """A large message: send time and peak memory of client and server, fresh processes."""
+    mib = sizes.large_mb
+    measured: dict[str, list[dict[str, float]]] = {c: [] for c in LARGE_CLIENTS}
+    servers: dict[str, list[float]] = {c: [] for c in LARGE_CLIENTS}
+    harness_server: list[float] = []
+    for _ in range(min(sizes.rounds, 3)):
+        for client in LARGE_CLIENTS:
+            with ServerProcess("aiosmtpd") as server:
+                measured[client].append(large_point(client, server.port, mib))
+                servers[client].append(server.stats().rss_growth_mib)
+        with ServerProcess("harness") as server:
+            large_point("netmail.send", server.port, mib)
+            harness_server.append(server.stats().rss_growth_mib)
+    base = statistics.median(m["seconds"] for m in measured["smtplib.send_message"])
+    table = []
+    for client, points in measured.items():
+        seconds = statistics.median(p["seconds"] for p in points)
+        client_mib = statistics.median(p["rss_growth_mib"] for p in points)
+        server_mib = statistics.median(servers[client])
+        table.append(Row(f"{mib} MiB message", client, "1", duration(seconds),
+                         f"{mib / seconds:,.0f} MiB/s", f"{base / seconds:.2f}x",
+                         note=f"client peak +{client_mib:.0f} MiB, "
+                              f"aiosmtpd server +{server_mib:.0f} MiB"))
+    table.append(Row(f"{mib} MiB message", "harness scripted server (netmail client)", "1", "",
+                     "", "", note=f"server peak +{statistics.median(harness_server):.0f} MiB "
+                                  f"(transcript keeps the raw DATA)"))
+    return [(f"6. A {mib} MiB message (body of short lines, built and sent, connection open); "
+             f"ratio to smtplib.send_message; memory = peak RSS growth", table)]
+
+
+SECTIONS: dict[str, Callable[[Sizes], list[Section]]] = {
+    "client": client_throughput, "recipients": many_recipients, "ingest": ingest,
+    "harness": harness_costs, "scale": scale, "large": large,
+}
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def render(sections: list[Section], markdown: bool) -> str:
+    names = [f.name for f in fields(Row)]
+    if markdown:
+        lines = []
+        for title, table in sections:
+            lines += ["", f"**{title}**", "",
+                      "| " + " | ".join(getattr(HEADER, f) for f in names) + " |",
+                      "|" + "---|" * len(names)]
+            lines += ["| " + " | ".join(getattr(r, f) for f in names) + " |" for r in table]
+        return "\n".join(lines)
+    every = [HEADER] + [r for _, table in sections for r in table]
+    widths = {f: max(len(getattr(r, f)) for r in every) for f in names}
+    lines = []
+    for title, table in sections:
+        lines += ["", title]
+        for row in [HEADER, *table]:
+            lines.append("  ".join(getattr(row, f).ljust(widths[f]) for f in names).rstrip())
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections (default: all of {', '.join(SECTIONS)})")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    started = time.perf_counter()
+    sections: list[Section] = []
+    for name in chosen:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        sections += SECTIONS[name](SIZES)
+    print(f"{cpu_model()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
+          f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
+          f"{'SHORT mode' if SHORT else 'full mode'}, {SIZES.rounds} round(s), medians; "
+          f"took {time.perf_counter() - started:.0f} s")
+    print(render(sections, args.markdown))
+
+
+if __name__ == "__main__":
+    main()
