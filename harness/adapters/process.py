@@ -26,11 +26,20 @@ from .base import ClientRequest
 
 PROTOCOL = 1
 _HELLO_WAIT = 30.0
-_MARGIN = 10.0
+_MARGIN = 5.0
+"""Seconds past the client's own timeout before a send counts as never returning."""
 
 
 class AdapterError(Exception):
     """The driver broke the protocol, crashed or hung."""
+
+
+class DriverHung(AdapterError):
+    """The driver gave no answer in time: the client it drives did not return."""
+
+
+DID_NOT_RETURN = "DidNotReturn"
+"""The outcome of a send that never returned (the harness's name, not the client's)."""
 
 
 class NotRunnable(Exception):
@@ -69,7 +78,7 @@ class _Driver:
         try:
             line = self._lines.get(timeout=timeout)
         except queue.Empty:
-            raise AdapterError(f"the driver gave no answer within {timeout:.0f} s") from None
+            raise DriverHung(f"no answer within {timeout:.1f} s") from None
         if not line:
             raise AdapterError(f"the driver exited ({self._process.poll()}): {self.stderr_tail()}")
         try:
@@ -151,9 +160,15 @@ class ProcessAdapter:
             with self._lock:
                 self._counter += 1
                 number = self._counter
-            timeout = (request.timeout + 5) * request.sends + _MARGIN
+            timeout = request.timeout * request.sends + _MARGIN
             try:
                 response = driver.exchange(number, request.to_json(), timeout)
+            except DriverHung as hung:
+                driver.kill()
+                with self._lock:
+                    self._drivers.remove(driver)
+                return [Outcome(exception=DID_NOT_RETURN, message=str(hung), seconds=timeout)
+                        for _ in range(request.sends)]
             except AdapterError:
                 driver.kill()
                 with self._lock:

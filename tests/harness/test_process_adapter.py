@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from harness.adapters import make_adapter
-from harness.adapters.process import ClientUnavailable, ProcessAdapter
+from harness.adapters.process import DID_NOT_RETURN, ClientUnavailable, ProcessAdapter
 from harness.loader import load_scenarios
 from harness.runner import run_all
 from harness.verdict import ERROR, FAIL, NOT_RUNNABLE, PASS
@@ -90,3 +91,20 @@ def test_a_missing_program_is_reported_before_any_scenario() -> None:
     adapter = ProcessAdapter("ghost", ["/nonexistent/driver"])
     with pytest.raises(ClientUnavailable, match="cannot start"):
         adapter.start()
+
+
+def test_a_client_that_never_returns_is_an_outcome_not_a_hang(tmp_path: Path) -> None:
+    """Mono's SmtpClient ignores Timeout; a send that never returns must be reported, and
+    the driver replaced, without waiting for ever."""
+    body = HELLO + "for line in sys.stdin:\n    time.sleep(60)\n"
+    adapter = ProcessAdapter("sleepy", driver_script(tmp_path, body), workers=1)
+    scenario = recipient_scenarios()[0]
+    fast = replace(scenario, client=replace(scenario.client, timeout=0.2))
+    try:
+        verdicts = run_all([fast], [adapter], jobs=1)
+    finally:
+        adapter.close()
+    assert verdicts[0].status == FAIL
+    assert verdicts[0].actual is not None
+    assert verdicts[0].actual.exception == DID_NOT_RETURN
+    assert verdicts[0].seconds < 15
