@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from netmail.errors import SmtpStatusCode
 
 from .model import DEFAULT_ACTION, NO_INNER, Action, Expectation, FailedRecipient, ServerFacts
-from .server.smtp import well_formed_code
+from .server.smtp import sent_code
 
 STEPS = ("greeting", "ehlo", "mail", "rcpt", "data", "end_of_data")
 ACCEPTED = {"greeting": {220}, "ehlo": {250}, "helo": {250}, "mail": {250},
@@ -94,16 +94,9 @@ def _step(step: str, action: Action, clock: _Clock, *, fallback: set[int] = froz
         _fail("SmtpException", GENERAL, NO_INNER, [])
     if action.drop in ("before", "reset"):
         _fail("SmtpException", GENERAL, "ConnectionError", [])
-    if action.raw is not None:
-        code = well_formed_code(action.raw)
-        if code is None:
-            _fail("SmtpException", GENERAL, "FormatException", [])
-    elif action.reply is not None:
-        code = well_formed_code("".join(line + "\r\n" for line in action.reply))
-        if code is None:
-            _fail("SmtpException", GENERAL, "FormatException", [])
-    else:
-        code = 354 if step == "data" else 220 if step == "greeting" else 250
+    code = sent_code(action, 354 if step == "data" else 220 if step == "greeting" else 250)
+    if code is None:
+        _fail("SmtpException", GENERAL, "FormatException", [])
     assert code is not None
     if code in ACCEPTED[step] or code in fallback or (recorded and code in RECORDED):
         if action.drop == "after" and step != "end_of_data":
@@ -117,12 +110,7 @@ def _delivers(action: Action, clock: _Clock) -> bool:
     """Whether the server counts the message delivered (a well-formed 2xx, sent in time)."""
     if action.drop in ("before", "reset") or clock.left - action.delay <= 0:
         return False
-    if action.raw is not None:
-        code = well_formed_code(action.raw)
-    elif action.reply is not None:
-        code = well_formed_code("".join(line + "\r\n" for line in action.reply))
-    else:
-        code = 250
+    code = sent_code(action, 250)
     return code is not None and 200 <= code < 300
 
 

@@ -319,13 +319,18 @@ class ScriptedSMTP(SMTP):
 
 def _accepts(action: Action) -> bool:
     """Whether the reply an action sends after the data is a well-formed 2xx (delivery)."""
-    if action.raw is not None:
-        code = well_formed_code(action.raw)
-    elif action.reply is not None:
-        code = well_formed_code("".join(line + "\r\n" for line in action.reply))
-    else:
-        code = 250
+    code = sent_code(action, 250)
     return code is not None and 200 <= code < 300
+
+
+def sent_code(action: Action, normal: int) -> int | None:
+    """The code of the reply ``action`` sends (``normal`` when it lets the server behave
+    normally), or None when that reply is not well formed."""
+    if action.raw is not None:
+        return well_formed_code(action.raw)
+    if action.reply is not None:
+        return well_formed_code("".join(line + "\r\n" for line in action.reply))
+    return normal
 
 
 def well_formed_code(raw: str) -> int | None:
