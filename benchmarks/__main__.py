@@ -14,6 +14,7 @@ import platform
 import statistics
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, fields, replace
@@ -33,13 +34,16 @@ from .clients import (
 )
 from .harness_bench import (
     ControllerStartStop,
+    LoopRoundTrip,
     ScriptedStartStop,
     delay_free,
     load_suite,
     per_scenario_seconds,
     run_suite,
     scale_point,
+    scripted_wait,
     time_alone,
+    waits_first,
 )
 from .measure import Result, compare
 from .postfix import MISSING, SINK, SOURCE, SinkProcess, SmtpSource
@@ -54,12 +58,13 @@ class Row:
     per_item: str
     rate: str
     ratio: str
-    busy: str = ""
+    client: str = ""
+    server: str = ""
     note: str = ""
 
 
-HEADER = Row("case", "contender", "N", "median/item", "per second", "ratio", "server CPU",
-             "note")
+HEADER = Row("case", "contender", "N", "median/item", "per second", "ratio", "client CPU",
+             "server CPU", "note")
 Section = tuple[str, list[Row]]
 
 
@@ -71,16 +76,18 @@ def duration(seconds: float) -> str:
     return f"{seconds * 1e6:.3g} us"
 
 
-def rows(case: str, results: list[Result], baseline: str, unit: str = "msg/s") -> list[Row]:
+def rows(case: str, results: list[Result], baseline: str | Result,
+         unit: str = "msg/s") -> list[Row]:
     """One row per contender; ratio = how many times the baseline's throughput."""
-    base = next(r for r in results if r.name == baseline)
+    base = baseline if isinstance(baseline, Result) else next(
+        r for r in results if r.name == baseline)
     out = []
     for result in results:
         busy = result.server_busy
         ratio = base.per_item / result.per_item
         out.append(Row(case, result.name, str(result.n), duration(result.per_item),
                        f"{result.per_second:,.0f} {unit}", f"{ratio:.2f}x",
-                       f"{busy:.0%}" if busy is not None else ""))
+                       f"{result.client_busy:.0%}", f"{busy:.0%}" if busy is not None else ""))
     return out
 
 
@@ -185,33 +192,44 @@ def ingest(sizes: Sizes) -> list[Section]:
 
 def harness_costs(sizes: Sizes) -> list[Section]:
     """Starting a server, one scenario, the whole suite against its slowest scenario."""
-    results = compare([ControllerStartStop(), ScriptedStartStop()],
-                      [sizes.controller_starts, sizes.starts], sizes.rounds, warm_up=2)
-    start_rows = rows("start+stop one server", results, results[0].name, unit="/s")
+    results = compare([ControllerStartStop(), ScriptedStartStop(), LoopRoundTrip()],
+                      [sizes.controller_starts, sizes.starts, sizes.starts], sizes.rounds,
+                      warm_up=2)
+    start_rows = rows("start+stop one server", results[:2], results[0], unit="/s")
+    start_rows += rows("the floor of each", results[2:], results[0], unit="/s")
     scenarios = load_suite()
     serial = per_scenario_seconds(scenarios)
-    free = delay_free(scenarios)
-    free_times = sorted(t for s, t in zip(scenarios, serial, strict=True) if s in free)
-    p90 = free_times[int(0.9 * (len(free_times) - 1))]
-    start_rows.append(Row("one scenario, alone", "run_scenario, no scripted delay (serial)",
-                          str(len(free_times)), duration(statistics.median(free_times)),
-                          f"{1 / statistics.median(free_times):,.0f} /s", "",
-                          note=f"p90 {duration(p90)}, max {duration(free_times[-1])}"))
+    free = sorted(t for s, t in zip(scenarios, serial, strict=True) if s in delay_free(scenarios))
+    start_rows.append(Row("one scenario, alone", "run_scenario, no scripted delay", str(len(free)),
+                          duration(statistics.median(free)),
+                          f"{1 / statistics.median(free):,.0f} /s", "",
+                          note=f"p90 {duration(free[int(0.9 * (len(free) - 1))])}, "
+                               f"max {duration(free[-1])}; serial, client send included"))
+    waited = sorted(t - wait for s, t in zip(scenarios, serial, strict=True)
+                    if (wait := scripted_wait(s)) is not None)
+    start_rows.append(Row("one scenario, alone", "run_scenario minus its scripted wait",
+                          str(len(waited)), duration(statistics.median(waited)), "", "",
+                          note=f"max {duration(waited[-1])}; wait = delays, or the client's "
+                               f"timeout when shorter"))
     slowest_time, slowest = max(zip(serial, scenarios, strict=True), key=lambda p: p[0])
-    suite_times, alone_times, passed = [], [], 0
+    reordered = waits_first(scenarios)
+    suite_times, reordered_times, alone_times, passed = [], [], [], 0
     for _ in range(sizes.rounds):
         run = run_suite(scenarios)
         suite_times.append(run.seconds)
         passed = run.passed
+        reordered_times.append(run_suite(reordered).seconds)
         alone_times.append(time_alone(slowest))
     suite, alone = statistics.median(suite_times), statistics.median(alone_times)
-    delays = sum(min(s.server.max_delay, s.client.timeout) for s in scenarios if s.server)
+    first = statistics.median(reordered_times)
     suite_rows = [
         Row("whole suite", f"run_all, {len(scenarios)} scenarios, netmail", "1",
             duration(suite), f"{len(scenarios) / suite:,.0f} scenarios/s",
             f"{suite / alone:.2f}x slowest",
-            note=f"{passed}/{len(scenarios)} pass; serial sum {duration(sum(serial))}, "
-                 f"of it scripted waits {duration(delays)}"),
+            note=f"{passed}/{len(scenarios)} pass; one after another: {duration(sum(serial))}"),
+        Row("whole suite", "the same, scenarios that wait put first", "1", duration(first),
+            f"{len(scenarios) / first:,.0f} scenarios/s", f"{first / alone:.2f}x slowest",
+            note="not what smtp-harness run does: its order is the files' order"),
         Row("slowest scenario", f"{slowest.id}, alone", "1", duration(alone), "", "1.00x",
             note=f"serial pass: {duration(slowest_time)}"),
     ]
@@ -228,41 +246,51 @@ def scale(sizes: Sizes) -> list[Section]:
                  duration(p.seconds / p.n), f"{p.n / p.seconds:,.0f} scenarios/s",
                  f"{p.per_scenario_ms / first.per_scenario_ms:.2f}x",
                  note=f"total {duration(p.seconds)}, {p.passed:,} pass, peak RSS "
-                      f"{p.peak_rss_mib:.0f} MiB (+{p.rss_growth_mib:.0f} MiB in run_all)")
+                      f"{p.peak_rss_mib:.0f} MiB (+{p.rss_growth_mib:.0f} MiB in run_all)"
+                      + (f"; failed: {failed(p.failures)}" if p.failures else ""))
              for p in points]
     return [(f"5. Scale curve (copies of the delay-free scenarios, one run each); ratio = cost "
              f"per scenario relative to {first.n}", table)]
 
 
+def failed(failures: dict[str, int]) -> str:
+    return ", ".join(f"{name} x{count}" for name, count in sorted(failures.items()))
+
+
 def large(sizes: Sizes) -> list[Section]:
     """A large message: send time and peak memory of client and server, fresh processes."""
     mib = sizes.large_mb
-    measured: dict[str, list[dict[str, float]]] = {c: [] for c in LARGE_CLIENTS}
+    timings: dict[str, list[dict[str, float]]] = {c: [] for c in LARGE_CLIENTS}
+    traced: dict[str, list[float]] = {c: [] for c in LARGE_CLIENTS}
     servers: dict[str, list[float]] = {c: [] for c in LARGE_CLIENTS}
     harness_server: list[float] = []
     for _ in range(min(sizes.rounds, 3)):
         for client in LARGE_CLIENTS:
             with ServerProcess("aiosmtpd") as server:
-                measured[client].append(large_point(client, server.port, mib))
+                timings[client].append(large_point(client, server.port, mib))
                 servers[client].append(server.stats().rss_growth_mib)
+                point = large_point(client, server.port, mib, traced=True)
+                traced[client].append(point["traced_peak_mib"])
         with ServerProcess("harness") as server:
             large_point("netmail.send", server.port, mib)
             harness_server.append(server.stats().rss_growth_mib)
-    base = statistics.median(m["seconds"] for m in measured["smtplib.send_message"])
+    base = statistics.median(p["seconds"] for p in timings["smtplib.send_message"])
     table = []
-    for client, points in measured.items():
+    for client, points in timings.items():
         seconds = statistics.median(p["seconds"] for p in points)
-        client_mib = statistics.median(p["rss_growth_mib"] for p in points)
-        server_mib = statistics.median(servers[client])
+        client_rss = statistics.median(p["rss_growth_mib"] for p in points)
+        client_heap = statistics.median(traced[client])
+        server_rss = statistics.median(servers[client])
         table.append(Row(f"{mib} MiB message", client, "1", duration(seconds),
                          f"{mib / seconds:,.0f} MiB/s", f"{base / seconds:.2f}x",
-                         note=f"client peak +{client_mib:.0f} MiB, "
-                              f"aiosmtpd server +{server_mib:.0f} MiB"))
-    table.append(Row(f"{mib} MiB message", "harness scripted server (netmail client)", "1", "",
-                     "", "", note=f"server peak +{statistics.median(harness_server):.0f} MiB "
-                                  f"(transcript keeps the raw DATA)"))
-    return [(f"6. A {mib} MiB message (body of short lines, built and sent, connection open); "
-             f"ratio to smtplib.send_message; memory = peak RSS growth", table)]
+                         note=f"client: Python heap peak {client_heap:.0f} MiB "
+                              f"({client_heap / mib:.1f}x the body), RSS +{client_rss:.0f} MiB;"
+                              f" aiosmtpd server RSS +{server_rss:.0f} MiB"))
+    table.append(Row(f"{mib} MiB message", "harness scripted server <- netmail", "1", "", "",
+                     "", note=f"server RSS +{statistics.median(harness_server):.0f} MiB "
+                              f"(its transcript keeps the raw DATA)"))
+    return [(f"6. A {mib} MiB message (short lines; message built and sent on an open "
+             f"connection); ratio to smtplib.send_message; memory = peak growth", table)]
 
 
 SECTIONS: dict[str, Callable[[Sizes], list[Section]]] = {
@@ -306,7 +334,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections (default: all of {', '.join(SECTIONS)})")
-    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--markdown", metavar="FILE",
+                        help="also write the tables as Markdown to FILE")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(chosen) - set(SECTIONS)
@@ -316,12 +345,21 @@ def main(argv: list[str] | None = None) -> None:
     sections: list[Section] = []
     for name in chosen:
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        sections += SECTIONS[name](SIZES)
-    print(f"{cpu_model()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
-          f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
-          f"{'SHORT mode' if SHORT else 'full mode'}, {SIZES.rounds} round(s), medians; "
-          f"took {time.perf_counter() - started:.0f} s")
-    print(render(sections, args.markdown))
+        try:
+            sections += SECTIONS[name](SIZES)
+        except Exception as exc:  # one broken figure must not lose the others
+            traceback.print_exc()
+            sections.append((f"{name}: FAILED", [Row(name, f"{type(exc).__name__}: {exc}",
+                                                     "", "", "", "")]))
+    machine = (f"{cpu_model()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
+               f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
+               f"{'SHORT mode' if SHORT else 'full mode'}, {SIZES.rounds} round(s), medians; "
+               f"took {time.perf_counter() - started:.0f} s")
+    print(machine)
+    print(render(sections, markdown=False))
+    if args.markdown:
+        with open(args.markdown, "w") as out:
+            out.write(machine + "\n" + render(sections, markdown=True) + "\n")
 
 
 if __name__ == "__main__":

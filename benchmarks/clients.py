@@ -399,3 +399,7 @@ class RawAsyncDriver(_LoopWorkload):
                 await writer.wait_closed()
         self.call(quit_all())
         self.close_loop()
+
+
+ServerFactory = Callable[..., ServerProcess]
+"""The pytest fixture's ``server(kind, pipelining=False)``."""

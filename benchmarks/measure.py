@@ -11,7 +11,9 @@ import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from typing import Any
 
+from . import SIZES
 from .clients import ServerProcess, Workload
 
 WARM_UP = 20
@@ -23,6 +25,8 @@ class Result:
     name: str
     n: int
     seconds: list[float] = field(default_factory=list)
+    client_cpu: list[float] = field(default_factory=list)
+    """CPU seconds this (the client's) process spent in each timed round."""
     server_cpu: list[float] = field(default_factory=list)
     """CPU seconds the server process spent in each timed round, when it was watched."""
 
@@ -40,18 +44,25 @@ class Result:
         return self.n / self.median
 
     @property
+    def client_busy(self) -> float:
+        """The share of one core the client used while it ran (1.0: saturated)."""
+        return _share(self.client_cpu, self.seconds)
+
+    @property
     def server_busy(self) -> float | None:
         """The share of one core the server used while this contender ran (1.0: saturated)."""
-        if not self.server_cpu:
-            return None
-        return statistics.median(c / s for c, s in zip(self.server_cpu, self.seconds,
-                                                        strict=True))
+        return _share(self.server_cpu, self.seconds) if self.server_cpu else None
 
 
-def timed(workload: Workload, n: int) -> float:
-    started = time.perf_counter()
+def _share(cpu: list[float], wall: list[float]) -> float:
+    return statistics.median(c / w for c, w in zip(cpu, wall, strict=True))
+
+
+def timed(workload: Workload, n: int) -> tuple[float, float]:
+    """Wall seconds and this process's CPU seconds for one batch."""
+    cpu, started = time.process_time(), time.perf_counter()
     workload.run(n)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def compare(workloads: Sequence[Workload], n: int | Sequence[int], rounds: int,
@@ -77,7 +88,22 @@ def compare(workloads: Sequence[Workload], n: int | Sequence[int], rounds: int,
             # Alternate the order, so no contender always runs right after the same one.
             for workload, result, server in entries if index % 2 == 0 else entries[::-1]:
                 before = server.stats().cpu_seconds if server else 0.0
-                result.seconds.append(timed(workload, result.n))
+                wall, cpu = timed(workload, result.n)
+                result.seconds.append(wall)
+                result.client_cpu.append(cpu)
                 if server:
                     result.server_cpu.append(server.stats().cpu_seconds - before)
     return results
+
+
+def bench(benchmark: Any, workload: Workload, n: int, warm_up: int = WARM_UP) -> None:
+    """For pytest-benchmark: open, warm up, then time ``SIZES.rounds`` batches of ``n``."""
+    workload.open()
+    try:
+        if warm_up:
+            workload.run(warm_up)
+        benchmark.extra_info["n"] = n
+        benchmark.pedantic(workload.run, args=(n,), rounds=SIZES.rounds, iterations=1)
+        benchmark.extra_info["per_second"] = round(n / benchmark.stats.stats.median, 1)
+    finally:
+        workload.close()

@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .adapters import KNOWN, make_adapter
+from .adapters import KNOWN, Adapter, make_adapter
 from .adapters.process import AdapterError, ClientUnavailable
 from .loader import ScenarioError, load_scenario, load_scenarios
 from .model import CONDITIONS, Scenario
-from .profiles import observed_profile, write_profile
+from .profiles import common_fields, observed_profile, write_profile
 from .report.baseline import compare, read_baseline, write_baseline
 from .report.html import write_html
 from .report.json_report import write_json
@@ -97,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--why", required=True,
                          help="one line: why the client departs from the documentation")
     profile.add_argument("--dry-run", action="store_true", help="show, do not write")
+    profile.add_argument("--runs", type=int, default=2, metavar="N",
+                         help="observe N runs and pin only what they all agree on (default 2)")
+    profile.add_argument("--replace", action="store_true",
+                         help="record again the deviations already in profiles, from this run")
     profile.set_defaults(command=_profile)
 
     new = commands.add_parser("new", help="write a scenario file to start from")
@@ -285,29 +289,48 @@ def _profile(args: argparse.Namespace) -> int:
         print(f"error: client {args.client!r}: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        verdicts = run_all(scenarios, [adapter])
-        failing = [v for v in verdicts if v.status == FAIL]
-        for verdict in failing:
-            fields = observed_profile(verdict, args.why)
+        wanted = (FAIL, DEVIATES) if args.replace else (FAIL,)
+        first = {v.scenario.id: v for v in run_all(scenarios, [adapter]) if v.status in wanted}
+        if not first:
+            print("0 profile(s) to write")
+            return EXIT_OK
+        observed = {key: observed_profile(v, args.why) for key, v in first.items()}
+        varying: dict[str, list[str]] = {key: [] for key in first}
+        for _ in range(max(1, args.runs) - 1):
+            for verdict in run_all([s for s in scenarios if s.id in first], [adapter]):
+                key = verdict.scenario.id
+                observed[key], differ = common_fields(observed[key],
+                                                      observed_profile(verdict, args.why))
+                varying[key] += differ
+        written = []
+        for key, verdict in first.items():
+            fields = observed[key]
+            note = (f" (not pinned, varies between runs: {', '.join(varying[key])})"
+                    if varying[key] else "")
             print(f"{verdict.scenario.path}: profiles.{adapter.name}: "
-                  f"{json.dumps(fields, ensure_ascii=False)}")
+                  f"{json.dumps(fields, ensure_ascii=False)}{note}")
             if not args.dry_run:
                 write_profile(verdict.scenario.path, adapter.name, fields)
-        if args.dry_run or not failing:
-            print(f"{len(failing)} profile(s) {'to write' if args.dry_run else 'written'}")
+                written.append(verdict.scenario.path)
+        if args.dry_run:
+            print(f"{len(first)} profile(s) to write")
             return EXIT_OK
-        again = _selected(args)
-        if again is None:
-            return EXIT_USAGE
-        rerun = run_all(again, [adapter])
+        rerun = _rerun(written, adapter)
     finally:
         adapter.close()
-    unstable = [v for v in rerun if v.scenario.id in {f.scenario.id for f in failing}
-                and v.status != DEVIATES]
+    unstable = [v for v in rerun if v.status != DEVIATES]
     for verdict in unstable:
         print(f"not stable: {verdict.scenario.id}: {verdict.status}: {verdict.differences}")
-    print(f"{len(failing)} profile(s) written; {len(unstable)} not stable on a second run")
+    print(f"{len(written)} profile(s) written; {len(unstable)} not stable on a third run")
     return EXIT_FAILED if unstable else EXIT_OK
+
+
+def _rerun(paths: list[Path], adapter: Adapter) -> list[Verdict]:
+    """Run the just-profiled scenarios again, from their rewritten files."""
+    scenarios, errors = load_scenarios(paths)
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    return run_all(scenarios, [adapter])
 
 
 def _interrupt(*_: object) -> None:

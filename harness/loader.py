@@ -231,7 +231,8 @@ class _FieldProblem(Exception):
 def _build(path: Path, data: dict[str, Any]) -> Scenario:
     expect = _expectation(data["expect"], ["expect"])
     profiles = tuple(
-        (name, replace(expect, **_expectation_fields(fields, ["profiles", name])))
+        (name, replace(expect, **_expectation_fields(fields, ["profiles", name]),
+                       **dict.fromkeys(fields.get("unchecked", ()))))
         for name, fields in sorted(data.get("profiles", {}).items())
     )
     return Scenario(
@@ -336,6 +337,8 @@ def _expectation_fields(data: dict[str, Any], at: list[Any]) -> dict[str, Any]:
                 else FailedRecipient(r["address"], _status(r["status_code"])
                                      if "status_code" in r else None)
                 for r in value)
+        elif key == "unchecked":
+            continue
         elif key == "earlier":
             fields[key] = tuple(Expectation(**_expectation_fields(item, [*at, key, i]))
                                 for i, item in enumerate(value))

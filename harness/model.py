@@ -76,6 +76,8 @@ class Action:
 DEFAULT_ACTION = Action()
 NO_INNER = "None"
 """``expect.inner: null`` in a file: the exception must have no inner exception."""
+UNCHECKABLE = ("status_code", "message_contains", "failed_recipients", "inner", "pickup_files")
+"""Fields a profile may leave unchecked when the client varies on them (never ``raises``)."""
 NO_STATUS = -1000
 """``status_code: null`` in a file: the exception must carry no status code at all."""
 

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .model import UNCHECKABLE
 from .outcome import Outcome, status_name
 from .server.transcript import Transcript
 from .verdict import Verdict
@@ -27,6 +28,8 @@ def observed_profile(verdict: Verdict, why: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"why": why, **_outcome_fields(expect, last)}
     if len(outcomes) > 1:
         fields["earlier"] = [_outcome_fields(expect, o, every=True) for o in outcomes[:-1]]
+    if expect.pickup_files is not None:
+        fields["pickup_files"] = verdict.pickup_files
     server = _server_fields(expect, verdict.transcript)
     if server:
         fields["server"] = server
@@ -50,8 +53,32 @@ def _outcome_fields(expect: Any, outcome: Outcome, every: bool = False) -> dict[
 
 
 def _stable_part(message: str) -> str:
-    """The message up to the first long number (a port, a process id), which changes per run."""
-    return re.split(r"\d{4,}", message, maxsplit=1)[0].rstrip(" :[(")
+    """The message's first line, up to the first long number (a port, a process id): the
+    parts that change from run to run are left out."""
+    first_line = re.split(r"[\r\n]", message, maxsplit=1)[0]
+    return re.split(r"\d{4,}", first_line, maxsplit=1)[0].rstrip(" :[(")
+
+
+def common_fields(first: dict[str, Any], second: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                          list[str]]:
+    """The fields two observed profiles agree on, and the names of those they do not."""
+    kept: dict[str, Any] = {}
+    varying: list[str] = []
+    for key, value in first.items():
+        if key == "server" and isinstance(second.get(key), dict):
+            same = {k: v for k, v in value.items() if second[key].get(k) == v}
+            varying += [f"server.{k}" for k in value if k not in same]
+            kept[key] = same
+        elif key == "unchecked":
+            kept[key] = sorted(set(value) | set(second.get(key, ())))
+        elif second.get(key) == value or key == "why":
+            kept[key] = value
+        else:
+            varying.append(key)
+    unchecked = sorted(set(kept.get("unchecked", ())) | (set(varying) & set(UNCHECKABLE)))
+    if unchecked:
+        kept["unchecked"] = unchecked
+    return kept, varying
 
 
 def _server_fields(expect: Any, transcript: Transcript | None) -> dict[str, Any]:

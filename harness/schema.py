@@ -10,16 +10,17 @@ from typing import Any
 
 from netmail.errors import SmtpStatusCode
 
-from .model import CONDITIONS, CONTRACT_EXCEPTIONS, STEPS
+from .model import CONDITIONS, CONTRACT_EXCEPTIONS, STEPS, UNCHECKABLE
 
 _STATUS = {
     "oneOf": [
-        {"type": "integer", "minimum": -1, "maximum": 999},
+        {"type": "integer", "minimum": -99999, "maximum": 99999},
         {"enum": [member.name for member in SmtpStatusCode]},
         {"type": "null"},
     ],
-    "description": "An SmtpStatusCode name (MailboxUnavailable) or a number (550); null: the "
-                   "exception carries no status code.",
+    "description": "An SmtpStatusCode name (MailboxUnavailable) or a number (550; a client "
+                   "that does not check reply digits may report others); null: the exception "
+                   "carries no status code.",
 }
 _REPLY_LINE = {"type": "string", "maxLength": 4096}
 _IDENTIFIER = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.]*$", "maxLength": 200}
@@ -173,6 +174,10 @@ def _expectation(raises: dict[str, Any], *, needs_why: bool) -> dict[str, Any]:
         },
     }
     if needs_why:
+        schema["properties"]["unchecked"] = {
+            "type": "array", "uniqueItems": True,
+            "description": "Fields this client was seen to vary on between runs: not checked.",
+            "items": {"enum": list(UNCHECKABLE)}}
         schema["required"] = ["why"]
     return schema
 

@@ -29,6 +29,7 @@ class Verdict:
     outcomes: tuple[Outcome, ...]
     transcript: Transcript | None
     seconds: float
+    pickup_files: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -63,7 +64,7 @@ def judge(scenario: Scenario, client: str, outcomes: list[Outcome],
             differences.append("the client now honours the documented contract: "
                                f"remove its profile ({expected.why})")
     return Verdict(scenario, client, status, tuple(differences), expected, tuple(outcomes),
-                   transcript, seconds)
+                   transcript, seconds, pickup_files)
 
 
 def harness_error(scenario: Scenario, client: str, problem: str,

@@ -70,8 +70,11 @@ class _Driver:
 
     def _read(self) -> None:
         assert self._process.stdout is not None
-        for line in self._process.stdout:
-            self._lines.put(line)
+        try:
+            for line in self._process.stdout:
+                self._lines.put(line)
+        except (OSError, ValueError):  # the driver was killed and its pipe closed under us
+            pass
         self._lines.put(b"")
 
     def _next(self, timeout: float) -> dict[str, Any]:

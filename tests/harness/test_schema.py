@@ -51,7 +51,7 @@ def test_minimal_scenario_is_valid() -> None:
     {"bogus": 1},
     {"expect": {"raises": "KeyError"}},
     {"expect": {"raises": None, "status_code": "Nope"}},
-    {"expect": {"raises": None, "status_code": 1000}},
+    {"expect": {"raises": None, "status_code": 100_000}},
     {"condition": "sunny"},
     {"id": "Upper/Case"},
     {"client": {"delivery_method": "carrier-pigeon"}},
