@@ -2,7 +2,8 @@
 
 One file, no external assets: the data is embedded as JSON and a few lines of script draw the
 matrix, filter it by condition or text, and show a cell's expected and actual outcome, the
-differences and the full server transcript when it is clicked.
+differences and the full server transcript when it is clicked (or named in the URL:
+``report.html#recipients/middle-rejected/dotnet``).
 """
 
 from __future__ import annotations
@@ -74,9 +75,7 @@ function draw() {
   });
   table.innerHTML = rows;
 }
-table.addEventListener("click", event => {
-  const td = event.target.closest("td.cell");
-  if (!td) return;
+function show(td) {
   document.querySelectorAll("td.selected").forEach(x => x.classList.remove("selected"));
   td.classList.add("selected");
   const row = data.rows[td.dataset.row], cell = row.cells[td.dataset.client];
@@ -89,10 +88,20 @@ table.addEventListener("click", event => {
     (cell.differences.length ? `<ul>${cell.differences.map(d =>
       `<li>${esc(d)}</li>`).join("")}</ul>` : "") +
     `<h3>Transcript</h3><pre>${esc(cell.transcript || "(no server)")}</pre>`;
+  history.replaceState(null, "", "#" + encodeURIComponent(row.id + "/" + td.dataset.client));
+}
+table.addEventListener("click", event => {
+  const td = event.target.closest("td.cell");
+  if (td) show(td);
 });
 select.addEventListener("change", draw);
 document.getElementById("find").addEventListener("input", draw);
 draw();
+// "#scenario-id/client" opens that cell: a link from a CI log can point at one result.
+const wanted = decodeURIComponent(location.hash.slice(1));
+for (const td of document.querySelectorAll("td.cell")) {
+  if (data.rows[td.dataset.row].id + "/" + td.dataset.client === wanted) show(td);
+}
 </script></body></html>
 """
 
