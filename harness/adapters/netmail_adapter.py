@@ -50,7 +50,8 @@ class NetmailAdapter:
         elif request.state == "send-in-progress":
             client.send_async(message if message is not None else nm.MailMessage(
                 "in-progress@example.com", "in-progress@example.com"))
-        outcomes = [capture(lambda: client.send(message), _describe) for _ in range(request.sends)]
+        outcomes = [capture(lambda: client.send(message), describe_exception)
+                    for _ in range(request.sends)]
         if request.state == "send-in-progress":
             client.send_async_cancel()
             finished.wait(request.timeout + 5)
@@ -84,7 +85,7 @@ class NetmailAdapter:
         pass
 
 
-def _describe(exc: BaseException) -> Outcome:
+def describe_exception(exc: BaseException) -> Outcome:
     """The generic description, plus the rejected recipients of a recipient exception."""
     failures = getattr(exc, "inner_exceptions", None) or (
         [exc] if hasattr(exc, "failed_recipient") else [])
