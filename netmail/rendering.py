@@ -92,9 +92,10 @@ def render_plain(message: MailMessage, date: str, message_id: str) -> bytes | No
         present = [a for a in addresses if a is not None]
         if present:
             rendered = [_plain_address(a) for a in present]
-            if None in rendered:
+            folded = None if None in rendered else _fold_address_list(name, rendered)  # type: ignore[arg-type]
+            if folded is None:
                 return None
-            headers.append(f"{name}: {', '.join(rendered)}")  # type: ignore[arg-type]
+            headers.append(folded)
     if message.subject:
         if not _plain_text(message.subject):
             return None
@@ -107,10 +108,38 @@ def render_plain(message: MailMessage, date: str, message_id: str) -> bytes | No
     subtype = "html" if message.is_body_html else "plain"
     headers += [f'Content-Type: text/{subtype}; charset="utf-8"',
                 "Content-Transfer-Encoding: 7bit", "MIME-Version: 1.0"]
-    if any(len(h) > _LINE for h in headers):
+    if any(len(h) > _LINE and "\r\n" not in h for h in headers):
         return None
     head = "\r\n".join(headers).encode("ascii")
     return head + b"\r\n\r\n" + b"\r\n".join(lines) + b"\r\n"
+
+
+def _fold_address_list(name: str, addresses: list[str]) -> str | None:
+    """The header folded at its commas the way the ``email`` package folds it, or None.
+
+    The package keeps the list on the header's line if it fits in 78 characters, else moves
+    the whole list to the next line if it fits there, else places each address (with its
+    leading space) and then its comma on the current line if they fit, else starts the next
+    line with an address that fits there with a column to spare. Cases this does not model
+    (an address ending exactly at column 78, one too long for a line) go to the package.
+    """
+    whole = ", ".join(addresses)
+    if len(name) + 2 + len(whole) <= _LINE:
+        return f"{name}: {whole}"
+    if len(whole) + 1 <= _LINE:
+        return f"{name}:\r\n {whole}"
+    lines, line = [], f"{name}:"
+    for index, address in enumerate(addresses):
+        comma = "," if index < len(addresses) - 1 else ""
+        if len(line) + 1 + len(address) + len(comma) <= _LINE:
+            line += f" {address}{comma}"
+        elif len(line) + 1 + len(address) <= _LINE or index == 0 or len(address) + 2 > _LINE:
+            return None
+        else:
+            lines.append(line)
+            line = f" {address}{comma}"
+    lines.append(line)
+    return "\r\n".join(lines)
 
 
 def _plain_address(address: MailAddress) -> str | None:

@@ -8,7 +8,7 @@ import email.policy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netmail import Attachment, MailMessage
+from netmail import Attachment, MailAddress, MailMessage
 from netmail.rendering import dot_stuff, normalize_line_endings, render
 
 
@@ -111,6 +111,32 @@ def test_fast_path_is_byte_identical_to_the_email_package(sender, to, cc, subjec
     fast = render_plain(message, *stamp)
     if fast is not None:
         assert fast == render_with_email_package(message, False, *stamp)
+
+
+long_atoms = st.from_regex(r"[a-z0-9]{1,40}", fullmatch=True)
+long_addresses = st.builds(lambda u, d, n: (f"{u}@{d}.test", n), long_atoms, long_atoms,
+                           st.sampled_from(["", "Ann", "Ann Lee", "Jean-Luc Picard O'Neil"]))
+
+
+@settings(max_examples=400)
+@given(to=st.lists(long_addresses, min_size=1, max_size=14),
+       cc=st.lists(long_addresses, max_size=6))
+def test_fast_path_folds_address_lists_as_the_email_package_does(to, cc) -> None:  # type: ignore[no-untyped-def]
+    message = build(("a@x.test", ""), to, cc, "s", "b", False, "")
+    stamp = ("Wed, 25 Nov 2026 10:00:00 +0000", "<1.2.3@example.test>")
+    fast = render_plain(message, *stamp)
+    if fast is not None:
+        assert fast == render_with_email_package(message, False, *stamp)
+
+
+def test_many_recipients_stay_on_the_fast_path() -> None:
+    stamp = ("Wed, 25 Nov 2026 10:00:00 +0000", "<1.2.3@example.test>")
+    message = MailMessage("a@x.test", "b@x.test", "x", "y")
+    for index in range(10):
+        message.to.append(MailAddress(f"recipient{index}@example.com", "Ann Lee" * (index % 2)))
+    fast = render_plain(message, *stamp)
+    assert fast is not None and fast.count(b"\r\n ") >= 3
+    assert fast == render_with_email_package(message, False, *stamp)
 
 
 def test_fast_path_takes_plain_mail_and_declines_the_rest() -> None:
