@@ -111,12 +111,14 @@ class ScriptedSMTP(SMTP):
         super().connection_lost(error)
 
     def data_received(self, data: bytes) -> None:
-        # Acknowledge at once: clients that write a body in pieces (.NET, Mono) otherwise stall
-        # ~40 ms per message on Nagle's algorithm meeting our delayed ACK.
-        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
-        if sock is not None and _QUICKACK is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+        # Acknowledge body pieces at once: clients that write a body in pieces (.NET, Mono)
+        # otherwise stall ~40 ms per message on Nagle's algorithm meeting our delayed ACK.
+        # Commands are answered by a reply, which carries the ACK anyway.
+        if self._mode == "data" and _QUICKACK is not None and self.transport is not None:
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         super().data_received(data)
 
     def eof_received(self) -> bool:
