@@ -41,9 +41,7 @@ from .harness_bench import (
     per_scenario_seconds,
     run_suite,
     scale_point,
-    scripted_wait,
     time_alone,
-    waits_first,
 )
 from .measure import Result, compare
 from .postfix import MISSING, SINK, SOURCE, SinkProcess, SmtpSource
@@ -99,8 +97,11 @@ def client_throughput(sizes: Sizes) -> list[Section]:
         kept: list[Workload] = [SmtplibKept(plain.port), SmtplibKept(plain.port, prerendered=True),
                                 NetmailKept(plain.port), AiosmtplibKept(plain.port)]
         results = compare(kept, sizes.messages, sizes.rounds, servers=[plain] * len(kept))
-        pipelined: list[Workload] = [SmtplibKept(piped.port), NetmailKept(piped.port)]
-        results_p = compare(pipelined, sizes.messages, sizes.rounds, servers=[piped] * 2)
+        pipelined: list[Workload] = [SmtplibKept(piped.port),
+                                     SmtplibKept(piped.port, prerendered=True),
+                                     NetmailKept(piped.port)]
+        results_p = compare(pipelined, sizes.messages, sizes.rounds,
+                            servers=[piped] * len(pipelined))
         sections.append(("1. Client throughput, 1 KiB, 1 recipient, one kept connection "
                          "(bare aiosmtpd server process); ratio to smtplib.send_message",
                          rows("no PIPELINING", results, "smtplib.send_message")
@@ -206,30 +207,24 @@ def harness_costs(sizes: Sizes) -> list[Section]:
                           note=f"p90 {duration(free[int(0.9 * (len(free) - 1))])}, "
                                f"max {duration(free[-1])}; serial, client send included"))
     waited = sorted(t - wait for s, t in zip(scenarios, serial, strict=True)
-                    if (wait := scripted_wait(s)) is not None)
+                    if (wait := s.scripted_wait))
     start_rows.append(Row("one scenario, alone", "run_scenario minus its scripted wait",
                           str(len(waited)), duration(statistics.median(waited)), "", "",
                           note=f"max {duration(waited[-1])}; wait = delays, or the client's "
                                f"timeout when shorter"))
     slowest_time, slowest = max(zip(serial, scenarios, strict=True), key=lambda p: p[0])
-    reordered = waits_first(scenarios)
-    suite_times, reordered_times, alone_times, passed = [], [], [], 0
+    suite_times, alone_times, passed = [], [], 0
     for _ in range(sizes.rounds):
         run = run_suite(scenarios)
         suite_times.append(run.seconds)
         passed = run.passed
-        reordered_times.append(run_suite(reordered).seconds)
         alone_times.append(time_alone(slowest))
     suite, alone = statistics.median(suite_times), statistics.median(alone_times)
-    first = statistics.median(reordered_times)
     suite_rows = [
         Row("whole suite", f"run_all, {len(scenarios)} scenarios, netmail", "1",
             duration(suite), f"{len(scenarios) / suite:,.0f} scenarios/s",
             f"{suite / alone:.2f}x slowest",
             note=f"{passed}/{len(scenarios)} pass; one after another: {duration(sum(serial))}"),
-        Row("whole suite", "the same, scenarios that wait put first", "1", duration(first),
-            f"{len(scenarios) / first:,.0f} scenarios/s", f"{first / alone:.2f}x slowest",
-            note="not what smtp-harness run does: its order is the files' order"),
         Row("slowest scenario", f"{slowest.id}, alone", "1", duration(alone), "", "1.00x",
             note=f"serial pass: {duration(slowest_time)}"),
     ]

@@ -129,11 +129,6 @@ def run_suite(scenarios: list[Scenario]) -> SuiteRun:
         return SuiteRun(time.perf_counter() - started, verdicts)
 
 
-def waits_first(scenarios: list[Scenario]) -> list[Scenario]:
-    """The scenarios reordered so those that wait on purpose start first (longest first)."""
-    return sorted(scenarios, key=lambda s: -(scripted_wait(s) or 0.0))
-
-
 def time_alone(scenario: Scenario) -> float:
     """One scenario's wall time when nothing else runs."""
     with quiet_asyncio():
@@ -157,17 +152,6 @@ def per_scenario_seconds(scenarios: list[Scenario]) -> list[float]:
             run_scenario(scenario, adapter)
             times.append(time.perf_counter() - started)
     return times
-
-
-def scripted_wait(scenario: Scenario) -> float | None:
-    """How long a scenario waits on purpose: its delays, cut short by the client's timeout.
-
-    None when that is not known: no delays, or a client state (a cancelled ``send_async``)
-    that ends the wait early.
-    """
-    if scenario.server is None or not scenario.server.max_delay or scenario.client.state:
-        return None
-    return min(scenario.server.max_delay, scenario.client.timeout) * scenario.client.sends
 
 
 def generated(base: list[Scenario], count: int) -> list[Scenario]:

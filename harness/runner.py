@@ -68,8 +68,10 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
             on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
     """Run every scenario against every client, ``jobs`` at a time; verdicts in input order.
 
-    Workers are daemon threads, so a client that never returns is reported and left behind:
-    it cannot keep the process alive.
+    Scenarios that wait on purpose (slow replies, timeouts) start first, longest first, so
+    their waits overlap the rest of the suite instead of ending it. Workers are daemon
+    threads, so a client that never returns is reported and left behind: it cannot keep the
+    process alive.
     """
     work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None] = queue.Queue()
     futures = []
@@ -77,7 +79,8 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
         for adapter in adapters:
             future: Future[Verdict] = Future()
             futures.append((scenario, adapter, future))
-            work.put((scenario, adapter, future))
+    for item in sorted(futures, key=lambda item: -item[0].scripted_wait):
+        work.put(item)
     for _ in range(max(1, min(jobs, len(futures)))):
         work.put(None)
         threading.Thread(target=_worker, args=(work,), name="scenario", daemon=True).start()
