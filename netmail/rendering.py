@@ -8,6 +8,7 @@ dot-stuffs every line that starts with ".", so no body can end the DATA phase ea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -76,14 +77,12 @@ _PLAIN_TEXT = re.compile(r"[!-~]+(?: [!-~]+)*")
 _STANDARD = {"from", "sender", "to", "cc", "reply-to", "subject", "date", "message-id",
              "mime-version", "content-type", "content-transfer-encoding", "bcc"}
 _LINE = 78
+_PIECE = 1 << 16
 
 
 def render_plain(message: MailMessage, date: str, message_id: str) -> bytes | None:
     """The fast path for plain ASCII text mail, or None when the message needs ``email``."""
     if message.attachments or not message.body.isascii():
-        return None
-    lines = message.body.encode("ascii").splitlines()
-    if any(len(line) > _LINE for line in lines):
         return None
     headers = []
     for name, addresses in (("From", [message.from_]), ("Sender", [message.sender]),
@@ -91,8 +90,8 @@ def render_plain(message: MailMessage, date: str, message_id: str) -> bytes | No
                             ("Reply-To", message.reply_to_list)):
         present = [a for a in addresses if a is not None]
         if present:
-            rendered = [_plain_address(a) for a in present]
-            folded = None if None in rendered else _fold_address_list(name, rendered)  # type: ignore[arg-type]
+            plain = [_plain_address(a) for a in present]
+            folded = None if None in plain else _fold_address_list(name, plain)  # type: ignore[arg-type]
             if folded is None:
                 return None
             headers.append(folded)
@@ -110,8 +109,25 @@ def render_plain(message: MailMessage, date: str, message_id: str) -> bytes | No
                 "Content-Transfer-Encoding: 7bit", "MIME-Version: 1.0"]
     if any(len(h) > _LINE and "\r\n" not in h for h in headers):
         return None
-    head = "\r\n".join(headers).encode("ascii")
-    return head + b"\r\n\r\n" + b"\r\n".join(lines) + b"\r\n"
+    rendered = bytearray("\r\n".join(headers).encode("ascii") + b"\r\n\r\n")
+    for piece in _pieces(message.body):
+        encoded = piece.encode("ascii")
+        if max(map(len, encoded.splitlines()), default=0) > _LINE:
+            return None
+        rendered += normalize_line_endings(encoded, terminate=False)
+    if not message.body or not rendered.endswith(b"\r\n"):
+        rendered += b"\r\n"
+    return rendered  # a bytearray: turning it into bytes would copy the whole message once more
+
+
+def _pieces(body: str) -> Iterator[str]:
+    """The body in pieces of about ``_PIECE`` characters that end after a line feed, so a
+    large body is encoded a piece at a time instead of in whole copies."""
+    start = 0
+    while start < len(body):
+        end = body.find("\n", start + _PIECE) + 1 or len(body)
+        yield body[start:end]
+        start = end
 
 
 def _fold_address_list(name: str, addresses: list[str]) -> str | None:
@@ -161,14 +177,16 @@ def _header_address(address: MailAddress, utf8: bool) -> Address:
     return Address(address.display_name, address.user, host)
 
 
-def normalize_line_endings(data: bytes) -> bytes:
-    """Every line ending becomes CRLF, and the data ends with one."""
+def normalize_line_endings(data: bytes, *, terminate: bool = True) -> bytes:
+    """Every line ending becomes CRLF, and (if ``terminate``) the data ends with one."""
     crlf = data.count(b"\r\n")
     if data.count(b"\r") != crlf or data.count(b"\n") != crlf:
         data = _LINE_BREAK.sub(b"\r\n", data)
-    return data if data.endswith(b"\r\n") else data + b"\r\n"
+    return data if not terminate or data.endswith(b"\r\n") else data + b"\r\n"
 
 
 def dot_stuff(data: bytes) -> bytes:
     """RFC 5321 section 4.5.2 transparency: double every leading dot."""
-    return _LEADING_DOT.sub(b"..", data) if b"." in data else data
+    if not data.startswith(b".") and b"\n." not in data:
+        return data  # the common case, and no copy of a large body
+    return _LEADING_DOT.sub(b"..", data)

@@ -74,6 +74,9 @@ def test_no_body_can_end_data_early_or_carry_a_bare_line_break(body: str) -> Non
 
 # -- the fast path writes exactly what the email package writes ---------------------------
 
+from unittest import mock  # noqa: E402
+
+from netmail import rendering  # noqa: E402
 from netmail.rendering import render_plain, render_with_email_package  # noqa: E402
 
 atoms = st.from_regex(r"[a-z0-9]{1,8}(\.[a-z0-9]{1,5})?", fullmatch=True)
@@ -111,6 +114,20 @@ def test_fast_path_is_byte_identical_to_the_email_package(sender, to, cc, subjec
     fast = render_plain(message, *stamp)
     if fast is not None:
         assert fast == render_with_email_package(message, False, *stamp)
+    with mock.patch.object(rendering, "_PIECE", 3):  # a large body is rendered in pieces
+        assert render_plain(message, *stamp) == fast
+
+
+def test_a_large_body_renders_in_pieces_to_the_same_bytes() -> None:
+    stamp = ("Wed, 25 Nov 2026 10:00:00 +0000", "<1.2.3@example.test>")
+    endings = ["\n", "\r\n", "\r"]
+    body = "".join(f"line {i}{'.' if i % 7 == 0 else ''}{endings[i % 3]}" for i in range(40_000))
+    message = MailMessage("a@x.test", "b@x.test", "x", body)
+    fast = render_plain(message, *stamp)
+    assert fast is not None and len(fast) > 4 * rendering._PIECE
+    assert fast == render_with_email_package(message, False, *stamp)
+    long_line_late = MailMessage("a@x.test", "b@x.test", "x", body + "y" * 79 + "\n")
+    assert render_plain(long_line_late, *stamp) is None
 
 
 long_atoms = st.from_regex(r"[a-z0-9]{1,40}", fullmatch=True)
