@@ -135,9 +135,10 @@ def _fold_address_list(name: str, addresses: list[str]) -> str | None:
 
     The package keeps the list on the header's line if it fits in 78 characters, else moves
     the whole list to the next line if it fits there, else places each address (with its
-    leading space) and then its comma on the current line if they fit, else starts the next
-    line with an address that fits there with a column to spare. Cases this does not model
-    (an address ending exactly at column 78, one too long for a line) go to the package.
+    leading space) on the current line if it fits, else starts the next line with it (if it
+    fits there with a column to spare); a comma always follows its address, even past column
+    78. Cases this does not model (the first address or one too long for a line) go to the
+    package.
     """
     whole = ", ".join(addresses)
     if len(name) + 2 + len(whole) <= _LINE:
@@ -146,14 +147,15 @@ def _fold_address_list(name: str, addresses: list[str]) -> str | None:
         return f"{name}:\r\n {whole}"
     lines, line = [], f"{name}:"
     for index, address in enumerate(addresses):
-        comma = "," if index < len(addresses) - 1 else ""
-        if len(line) + 1 + len(address) + len(comma) <= _LINE:
-            line += f" {address}{comma}"
-        elif len(line) + 1 + len(address) <= _LINE or index == 0 or len(address) + 2 > _LINE:
+        if len(line) + 1 + len(address) <= _LINE:
+            line += f" {address}"
+        elif index == 0 or len(address) + 2 > _LINE:
             return None
         else:
             lines.append(line)
-            line = f" {address}{comma}"
+            line = f" {address}"
+        if index < len(addresses) - 1:
+            line += ","
     lines.append(line)
     return "\r\n".join(lines)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -146,13 +147,16 @@ def test_fast_path_folds_address_lists_as_the_email_package_does(to, cc) -> None
         assert fast == render_with_email_package(message, False, *stamp)
 
 
-def test_many_recipients_stay_on_the_fast_path() -> None:
+@pytest.mark.parametrize("names", [False, True])
+def test_many_recipients_stay_on_the_fast_path(names: bool) -> None:
+    """Without names the first line ends in a comma at column 79, as the package writes it."""
     stamp = ("Wed, 25 Nov 2026 10:00:00 +0000", "<1.2.3@example.test>")
-    message = MailMessage("a@x.test", "b@x.test", "x", "y")
-    for index in range(10):
-        message.to.append(MailAddress(f"recipient{index}@example.com", "Ann Lee" * (index % 2)))
+    message = MailMessage("a@x.test", "rcpt0@example.com", "x", "y")
+    for index in range(1, 10):
+        name = "Ann Lee" if names and index % 2 else ""
+        message.to.append(MailAddress(f"rcpt{index}@example.com", name))
     fast = render_plain(message, *stamp)
-    assert fast is not None and fast.count(b"\r\n ") >= 3
+    assert fast is not None and fast.count(b"\r\n ") >= 2
     assert fast == render_with_email_package(message, False, *stamp)
 
 
