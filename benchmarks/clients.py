@@ -277,45 +277,40 @@ class Threaded:
 # -- a fresh connection per message --------------------------------------------------------
 
 
-class NetmailFresh:
-    """A new ``SmtpClient`` per message; ``dispose`` says QUIT and waits for the reply."""
-
-    name = "netmail.send"
+class _Fresh:
+    """A workload that opens its connections inside ``run``: nothing to open or close."""
 
     def __init__(self, port: int) -> None:
         self._port, self._to = port, recipients(1)
 
     def open(self) -> None:
         pass
+
+    def close(self) -> None:
+        pass
+
+
+class NetmailFresh(_Fresh):
+    """A new ``SmtpClient`` per message; ``dispose`` says QUIT and waits for the reply."""
+
+    name = "netmail.send"
 
     def run(self, n: int) -> None:
         for _ in range(n):
             with netmail.SmtpClient(HOST, self._port, timeout=TIMEOUT) as client:
                 client.send(netmail_message(self._to))
 
-    def close(self) -> None:
-        pass
 
-
-class SmtplibFresh:
+class SmtplibFresh(_Fresh):
     """A new ``smtplib.SMTP`` per message; leaving the ``with`` says QUIT."""
 
     name = "smtplib.send_message"
-
-    def __init__(self, port: int) -> None:
-        self._port, self._to = port, recipients(1)
-
-    def open(self) -> None:
-        pass
 
     def run(self, n: int) -> None:
         for _ in range(n):
             with smtplib.SMTP(HOST, self._port, local_hostname="localhost",
                               timeout=TIMEOUT) as smtp:
                 smtp.send_message(email_message(self._to))
-
-    def close(self) -> None:
-        pass
 
 
 class AiosmtplibFresh(_LoopWorkload):
