@@ -173,11 +173,14 @@ def ingest(sizes: Sizes) -> list[Section]:
     table = rows(f"{k} connections", results[:2], results[0].name)
     table += rows("1 connection", results[2:], results[2].name)
     if SINK and SOURCE:
-        with SinkProcess() as sink, ServerProcess("aiosmtpd") as bare:
+        with (SinkProcess() as sink, ServerProcess("aiosmtpd") as bare,
+              ServerProcess("harness") as scripted):
             results = compare([SmtpSource(bare.port, k, "aiosmtpd Controller <- smtp-source"),
+                               SmtpSource(scripted.port, k, "harness scripted <- smtp-source"),
                                SmtpSource(sink.port, k, "smtp-sink <- smtp-source")],
-                              sizes.ingest, sizes.rounds, warm_up=0)
-        table += rows("Postfix tools", results, results[0].name)
+                              sizes.ingest, sizes.rounds, warm_up=0,
+                              servers=[bare, scripted, None])
+        table += rows(f"smtp-source x{k}", results, results[0].name)
     elif SINK:
         with SinkProcess() as sink, ServerProcess("aiosmtpd") as bare:
             results = compare([RawAsyncDriver(bare.port, k, name="aiosmtpd Controller"),
