@@ -66,6 +66,10 @@ class Connection:
         return cls(sock)
 
     def write(self, chunks: tuple[bytes, ...], deadline: Deadline) -> None:
+        if len(chunks) > 1 and sum(map(len, chunks)) <= _READ_SIZE:
+            # One segment (TCP_NODELAY is on) and one wake-up for the server, not one per chunk
+            # (a body and its end-of-data mark); large bodies go as they are, uncopied.
+            chunks = (b"".join(chunks),)
         for chunk in chunks:
             self._sock.settimeout(deadline.remaining())
             self._sock.sendall(chunk)
