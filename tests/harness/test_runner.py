@@ -312,19 +312,6 @@ def test_run_all_jobs_one_is_sequential(make_scenario: MakeScenario) -> None:
     assert [v.status for v in verdicts] == [PASS] * 3
 
 
-def test_run_all_starts_the_longest_waits_first(make_scenario: MakeScenario) -> None:
-    """Waiting scenarios start first, longest first, the rest in their order; verdicts
-    still come in input order."""
-    scenarios = [make_scenario(DELIVERED), slow(make_scenario, "short", 0.05),
-                 slow(make_scenario, "fast", 0), slow(make_scenario, "long", 0.2)]
-    adapter = Recording()
-    verdicts = run_all(scenarios, [adapter], jobs=1)
-    assert [request.scenario for request in adapter.requests] == [
-        "run/long", "run/short", "run/delivered", "run/fast"]
-    assert [v.scenario.id for v in verdicts] == [s.id for s in scenarios]
-    assert all(v.status == PASS for v in verdicts), [v.explain() for v in verdicts]
-
-
 def test_run_all_with_nothing() -> None:
     assert run_all([], [NetmailAdapter()]) == []
 
