@@ -23,7 +23,7 @@ from .adapters.process import AdapterError, ClientUnavailable
 from .loader import ScenarioError, load_scenario, load_scenarios
 from .model import CONDITIONS, Scenario
 from .profiles import common_fields, observed_profile, write_profile
-from .report.baseline import compare, read_baseline, write_baseline
+from .report.baseline import compare, read_baseline, update_baseline
 from .report.html import write_html
 from .report.json_report import write_json
 from .report.junit import write_junit
@@ -134,6 +134,13 @@ def _selected(args: argparse.Namespace) -> list[Scenario] | None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.update_baseline and args.baseline is None:
+        print("error: --update-baseline needs --baseline FILE", file=sys.stderr)
+        return EXIT_USAGE
+    if args.baseline is not None and not args.update_baseline and not args.baseline.is_file():
+        print(f"error: baseline {args.baseline}: no such file (make one with "
+              f"--update-baseline)", file=sys.stderr)
+        return EXIT_USAGE
     scenarios = _selected(args)
     if scenarios is None:
         return EXIT_USAGE
@@ -163,8 +170,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.baseline is None:
         return EXIT_FAILED if any(v.status in (FAIL, ERROR) for v in verdicts) else EXIT_OK
     if args.update_baseline:
-        write_baseline(verdicts, args.baseline)
-        print(f"baseline written to {args.baseline}")
+        try:
+            kept = update_baseline(verdicts, args.baseline)
+        except (OSError, ValueError) as error:
+            print(f"error: baseline {args.baseline}: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"baseline {args.baseline}: {len(verdicts)} result(s) recorded, {kept} kept "
+              f"from scenarios or clients not in this run")
         return EXIT_OK
     return _gate(args.baseline, verdicts)
 

@@ -28,15 +28,21 @@ def _entry(verdict: Verdict) -> dict[str, str]:
             "outcome": verdict.actual.describe() if verdict.actual else "-"}
 
 
-def baseline_json(verdicts: Sequence[Verdict]) -> str:
-    entries = {_key(v): _entry(v) for v in verdicts}
+def _baseline_json(entries: dict[str, dict[str, str]]) -> str:
     return json.dumps({"version": 1, "results": dict(sorted(entries.items()))},
                       indent=2, sort_keys=True) + "\n"
 
 
-def write_baseline(verdicts: Sequence[Verdict], path: Path) -> None:
+def update_baseline(verdicts: Sequence[Verdict], path: Path) -> int:
+    """Record these verdicts in the baseline file, keeping the entries of everything that did
+    not run (a ``-k`` selection updates its part, never erases the rest); returns how many
+    entries were kept. A file that is not a baseline raises ``ValueError``, untouched."""
+    entries = read_baseline(path) if path.exists() else {}
+    kept = len(entries.keys() - {_key(v) for v in verdicts})
+    entries.update({_key(v): _entry(v) for v in verdicts})
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(baseline_json(verdicts), encoding="utf-8")
+    path.write_text(_baseline_json(entries), encoding="utf-8")
+    return kept
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,8 @@ class Comparison:
 
 def read_baseline(path: Path) -> dict[str, dict[str, str]]:
     data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("version") != 1:
+    if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(
+            data.get("results"), dict):
         raise ValueError(f"{path}: not a version-1 baseline file")
     return data["results"]
 

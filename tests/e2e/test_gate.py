@@ -58,6 +58,33 @@ def test_baseline_file_is_sorted_and_stable(tmp_path: Path) -> None:
     assert keys == sorted(keys)
 
 
+def test_updating_a_selection_keeps_the_rest_of_the_baseline(tmp_path: Path) -> None:
+    copy_scenarios(tmp_path, *CHOSEN)
+    smtp_harness("run", "--baseline", "baseline.json", "--update-baseline", cwd=tmp_path)
+    before = json.loads((tmp_path / "baseline.json").read_text())["results"]
+    result = smtp_harness("run", "-k", "first-rejected", "--baseline", "baseline.json",
+                          "--update-baseline", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 result(s) recorded, 2 kept" in result.stdout
+    assert json.loads((tmp_path / "baseline.json").read_text())["results"] == before
+
+
+def test_baseline_mistakes_are_usage_errors_before_anything_runs(tmp_path: Path) -> None:
+    copy_scenarios(tmp_path, *CHOSEN)
+    missing = smtp_harness("run", "--baseline", "nope.json", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == ("error: baseline nope.json: no such file "
+                                      "(make one with --update-baseline)")
+    assert "recipients/first-rejected" not in missing.stdout  # nothing ran
+    alone = smtp_harness("run", "--update-baseline", cwd=tmp_path)
+    assert (alone.returncode, alone.stderr.strip()) == (
+        2, "error: --update-baseline needs --baseline FILE")
+    (tmp_path / "other.json").write_text('{"version": 1, "results": []}')
+    wrong = smtp_harness("run", "--baseline", "other.json", "--update-baseline", cwd=tmp_path)
+    assert wrong.returncode == 2 and "not a version-1 baseline file" in wrong.stderr
+    assert (tmp_path / "other.json").read_text() == '{"version": 1, "results": []}'
+
+
 def test_new_writes_a_valid_template(tmp_path: Path) -> None:
     result = smtp_harness("new", "mine/first-try", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
