@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from .adapters import Adapter, make_adapter
+from .adapters import Adapter, check_client, make_adapter
+from .adapters.process import ClientUnavailable
 from .loader import ScenarioError, load_scenario, parse_server_script
 from .model import Scenario
 from .runner import run_scenario
@@ -35,6 +36,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_ADAPTERS] = {}
+    for name in config.getoption("smtp_clients"):
+        try:
+            check_client(name)
+        except ValueError as error:
+            raise pytest.UsageError(f"--smtp-client: {error}") from None
     config.addinivalue_line("markers", "smtp_scenario: an item collected from a scenario file")
 
 
@@ -76,7 +82,12 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         adapters = self.config.stash[_ADAPTERS]
         if self.client not in adapters:
-            adapters[self.client] = make_adapter(self.client)
+            try:
+                adapter = make_adapter(self.client)
+                adapter.start()
+            except ClientUnavailable as reason:  # a real program missing here: say which
+                pytest.skip(f"{self.client} cannot run here: {reason}")
+            adapters[self.client] = adapter
         verdict = run_scenario(self.scenario, adapters[self.client])
         if not verdict.passed:
             raise ScenarioFailed(verdict)

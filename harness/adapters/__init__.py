@@ -21,10 +21,16 @@ def make_adapter(spec: str) -> Adapter:
         from .python_clients import AiosmtplibAdapter, SmtplibAdapter
 
         return SmtplibAdapter() if spec == "smtplib" else AiosmtplibAdapter()
-    if spec.startswith("cmd:") or "=cmd:" in spec:
-        return command_adapter(spec)
-    raise ValueError(f"unknown client {spec!r} (known: {', '.join(KNOWN)}, or cmd:COMMAND)")
+    check_client(spec)
+    return command_adapter(spec)
+
+
+def check_client(spec: str) -> None:
+    """Raise ``ValueError`` unless ``spec`` names a client ``make_adapter`` can make."""
+    if spec not in KNOWN and not spec.startswith("cmd:") and "=cmd:" not in spec:
+        raise ValueError(f"unknown client {spec!r} (known: {', '.join(KNOWN)}, "
+                         f"or cmd:COMMAND)")
 
 
 __all__ = ["KNOWN", "Adapter", "ClientRequest", "NetmailAdapter", "ProcessAdapter",
-           "make_adapter"]
+           "check_client", "make_adapter"]

@@ -80,10 +80,10 @@ def test_item_ids(scenarios: pytest.Pytester) -> None:
 
 def test_one_item_per_client(scenarios: pytest.Pytester) -> None:
     result = run(scenarios, "--collect-only", "-q", "--smtp-client", "netmail",
-                                 "--smtp-client", "other")
+                                 "--smtp-client", "smtplib")
     ids = [line.split("::")[1] for line in result.stdout.lines if "::" in line]
-    assert sorted(ids) == ["x/bad[netmail]", "x/bad[other]", "x/ok[netmail]", "x/ok[other]",
-                           "y/rejected[netmail]", "y/rejected[other]"]
+    assert sorted(ids) == ["x/bad[netmail]", "x/bad[smtplib]", "x/ok[netmail]",
+                           "x/ok[smtplib]", "y/rejected[netmail]", "y/rejected[smtplib]"]
 
 
 def test_keyword_selection(scenarios: pytest.Pytester) -> None:
@@ -203,7 +203,15 @@ def test_smtp_server_fixture_in_a_test_file(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*ScenarioError: smtp_server():0: server.rcpt*"])
 
 
-def test_unknown_client_fails_the_item(scenarios: pytest.Pytester) -> None:
-    result = run(scenarios, "--smtp-client", "nosuch", "-k", "ok")
-    result.assert_outcomes(failed=1, deselected=2)
-    assert "unknown client 'nosuch'" in result.stdout.str()
+def test_unknown_client_is_a_usage_error(scenarios: pytest.Pytester) -> None:
+    result = run(scenarios, "--smtp-client", "nosuch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "ERROR: --smtp-client: unknown client 'nosuch'" in result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_client_missing_here_is_skipped_with_the_reason(scenarios: pytest.Pytester) -> None:
+    result = run(scenarios, "--smtp-client", "gone=cmd:/nonexistent/driver", "-k", "ok", "-rs")
+    result.assert_outcomes(skipped=1, deselected=2)
+    result.stdout.fnmatch_lines(
+        ["*gone=cmd:/nonexistent/driver cannot run here: cannot start /nonexistent/driver*"])
