@@ -46,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # `smtp-harness list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
                                               "foreground, printing the transcript live")
     serve.add_argument("scenario", type=Path, help="a scenario file")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=2525, help="port (0: any free port)")
+    serve.add_argument("--port", type=_port, default=2525, help="port (0: any free port)")
     serve.set_defaults(command=_serve)
 
     profile = commands.add_parser(
@@ -109,6 +112,13 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--dir", type=Path, default=Path("scenarios"))
     new.set_defaults(command=_new)
     return parser
+
+
+def _port(text: str) -> int:
+    """A TCP port number for argparse: 0 to 65535 (the socket layer would wrap 99999)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return int(text)
 
 
 def _add_selection(parser: argparse.ArgumentParser) -> None:
@@ -240,7 +250,7 @@ def _list(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for scenario in scenarios:
         print(f"{scenario.id:50} {scenario.condition:22} {scenario.path}")
-    print(f"{len(scenarios)} scenarios")
+    print(f"{len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''}")
     return EXIT_OK
 
 

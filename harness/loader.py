@@ -43,7 +43,7 @@ class ScenarioError(Exception):
 
     def __init__(self, path: Path | str, line: int, field: str, problem: str) -> None:
         self.path, self.line, self.field, self.problem = Path(path), line, field, problem
-        where = f"{self.path}:{line}"
+        where = f"{self.path}:{line}" if line else str(self.path)
         super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
 
 

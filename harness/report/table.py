@@ -73,7 +73,8 @@ def summary(verdicts: Sequence[Verdict], seconds: float) -> str:
               for s in (PASS, DEVIATES, FAIL, ERROR, NOT_RUNNABLE)}
     clients = len({v.client for v in verdicts})
     scenarios = len({v.scenario.id for v in verdicts})
-    return (f"{scenarios} scenarios x {clients} client{'s' if clients != 1 else ''}: "
+    return (f"{scenarios} scenario{'s' if scenarios != 1 else ''} x {clients} "
+            f"client{'s' if clients != 1 else ''}: "
             f"{counts[PASS]} pass, {counts[DEVIATES]} deviate (recorded in profiles), "
             f"{counts[FAIL]} fail, {counts[ERROR]} error"
             + (f", {counts[NOT_RUNNABLE]} not runnable" if counts[NOT_RUNNABLE] else "")

@@ -173,7 +173,7 @@ def test_list(project: Path) -> None:
 def test_list_explicit_path(project: Path) -> None:
     result = harness(project, "list", "scenarios/contract")
     assert result.returncode == 0
-    assert result.stdout.strip().split("\n")[-1] == "1 scenarios"
+    assert result.stdout.strip().split("\n")[-1] == "1 scenario"
 
 
 def test_validate(project: Path) -> None:
@@ -195,10 +195,10 @@ def test_validate(project: Path) -> None:
 def test_validate_missing_directory(tmp_path: Path) -> None:
     result = harness(tmp_path, "validate", "nowhere")
     assert result.returncode == 2
-    assert "nowhere:0: no such file or directory" in result.stdout
+    assert "nowhere: no such file or directory" in result.stdout
     run = harness(tmp_path, "run")
     assert run.returncode == 2
-    assert "scenarios:0: no such file or directory" in run.stderr
+    assert "scenarios: no such file or directory" in run.stderr
 
 
 def test_schema(tmp_path: Path) -> None:
@@ -225,3 +225,25 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert harness(tmp_path).returncode == 2
     assert harness(tmp_path, "frobnicate").returncode == 2
     assert harness(tmp_path, "run", "--jobs", "many").returncode == 2
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "x"])
+def test_serve_refuses_a_port_out_of_range(project: Path, port: str) -> None:
+    result = harness(project, "serve", "scenarios/delivered.yaml", "--port", port)
+    assert result.returncode == 2
+    assert f"argument --port: {port!r} is not a port (0 to 65535)" in result.stderr
+
+
+def test_list_into_a_closed_pipe_is_quiet(project: Path) -> None:
+    for index in range(400):  # more output than a pipe buffer holds
+        write(project, f"scenarios/many/s{index}.yaml", OK.replace("cli/delivered",
+                                                                   f"cli/many-{index}"))
+    command = [sys.executable, "-m", "harness.cli", "list"]
+    with subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()  # like `| head -1`
+        errors = process.stderr.read().decode()
+        assert process.wait(timeout=30) == 0
+    assert errors == ""

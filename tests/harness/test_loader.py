@@ -177,7 +177,7 @@ def test_missing_path_is_a_located_error(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     with pytest.raises(ScenarioError, match="no such file or directory") as info:
         scenario_files([missing])
-    assert str(info.value).startswith(f"{missing}:0: ")
+    assert str(info.value).startswith(f"{missing}: ")
 
 
 # -- every problem: one line, path:line:, never a traceback -------------------------------
@@ -427,7 +427,7 @@ def test_parse_server_script_builds_and_validates() -> None:
                                   "extensions": ["SMTPUTF8"]})
     assert script.extensions == ("SMTPUTF8",)
     assert script.actions("rcpt") == (Action(reply=("550 no",), match="a@b"), Action())
-    with pytest.raises(ScenarioError, match=r"^fixture:0: server\.rcpt"):
+    with pytest.raises(ScenarioError, match=r"^fixture: server\.rcpt"):
         parse_server_script({"rcpt": {"reply": 550}}, "fixture")
-    with pytest.raises(ScenarioError, match=r"^fixture:0: server\.rcpt\.pattern: not a regular"):
+    with pytest.raises(ScenarioError, match=r"^fixture: server\.rcpt\.pattern: not a regular"):
         parse_server_script({"rcpt": {"pattern": "("}}, "fixture")

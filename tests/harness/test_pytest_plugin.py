@@ -200,7 +200,7 @@ def test_smtp_server_fixture_in_a_test_file(pytester: pytest.Pytester) -> None:
         """)
     result = run(pytester)
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*ScenarioError: smtp_server():0: server.rcpt*"])
+    result.stdout.fnmatch_lines(["*ScenarioError: smtp_server(): server.rcpt*"])
 
 
 def test_unknown_client_is_a_usage_error(scenarios: pytest.Pytester) -> None:

@@ -127,7 +127,7 @@ def test_summary(verdicts: dict[str, Verdict]) -> None:
                    3.14159)
     assert text == ("3 scenarios x 2 clients: 2 pass, 1 deviate (recorded in profiles), "
                     "1 fail, 1 error, in 3.1 s")
-    assert summary([verdicts["pass"]], 0).startswith("1 scenarios x 1 client: 1 pass")
+    assert summary([verdicts["pass"]], 0).startswith("1 scenario x 1 client: 1 pass")
 
 
 def test_summary_counts_not_runnable(verdicts: dict[str, Verdict]) -> None:

@@ -808,6 +808,6 @@ def test_shared_host_is_shared_and_a_private_host_closes() -> None:
 
 
 def test_smtp_server_fixture_refuses_a_bad_script(smtp_server: StartServer) -> None:
-    with pytest.raises(ScenarioError, match=r"^smtp_server\(\):0: server"):
+    with pytest.raises(ScenarioError, match=r"^smtp_server\(\): server"):
         smtp_server({"rcpt": {"drop": "sideways"}})
 
