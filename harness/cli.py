@@ -33,6 +33,7 @@ from .runner import DEFAULT_JOBS, run_all
 from .schema import SCENARIO_SCHEMA
 from .server import ca_file, shared_host
 from .server.transcript import render_event
+from .template import starting_point
 from .verdict import DEVIATES, ERROR, FAIL, Verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -108,7 +109,9 @@ def _parser() -> argparse.ArgumentParser:
 
     new = commands.add_parser("new", help="write a scenario file to start from")
     new.add_argument("id", help="scenario id, e.g. recipients/my-case")
-    new.add_argument("--condition", default="recipients-failed", choices=sorted(CONDITIONS))
+    new.add_argument("--condition", default="recipients-failed", choices=sorted(CONDITIONS),
+                     help="recipients-failed (default) writes a template; any other condition "
+                          "copies the first scenario of that condition under --dir")
     new.add_argument("--dir", type=Path, default=Path("scenarios"))
     new.set_defaults(command=_new)
     return parser
@@ -359,37 +362,26 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-_TEMPLATE = """\
-id: {id}
-condition: {condition}
-description: What the server does, and why a client must handle it.
-server:
-  rcpt:
-    - {{match: bad@example.com, reply: "550 5.1.1 No such user"}}
-client: {{timeout: 3}}
-message: {{from: sender@example.com, to: [ok@example.com, bad@example.com]}}
-expect:
-  raises: SmtpFailedRecipientException
-  status_code: MailboxUnavailable
-  failed_recipients: ["<bad@example.com>"]
-  server: {{delivered_to: [ok@example.com]}}
-"""
-
-
 def _new(args: argparse.Namespace) -> int:
     path = args.dir / f"{args.id}.yaml"
     if path.exists():
         print(f"error: {path} exists already", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        text, origin = starting_point(args.id, args.condition, args.dir)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_TEMPLATE.format(id=args.id, condition=args.condition), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     try:
         load_scenario(path)
     except ScenarioError as error:
         path.unlink()
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"wrote {path}: edit the server, message and expect parts (docs/scenarios.md)")
+    print(f"wrote {path} from {origin}: edit the server, message and expect parts "
+          f"(docs/scenarios.md)")
     return EXIT_OK
 
 

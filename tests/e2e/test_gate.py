@@ -92,3 +92,18 @@ def test_new_writes_a_valid_template(tmp_path: Path) -> None:
     run = smtp_harness("run", cwd=tmp_path)
     assert run.returncode == 0 and "mine/first-try" in run.stdout
     assert smtp_harness("new", "mine/first-try", cwd=tmp_path).returncode == 2
+
+
+def test_new_for_another_condition_starts_from_a_scenario_of_that_condition(
+        tmp_path: Path) -> None:
+    copy_scenarios(tmp_path, "contract/ssl-no-starttls")
+    result = smtp_harness("new", "mine/no-tls", "--condition", "ssl-no-starttls", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "from contract/ssl-no-starttls" in result.stdout
+    written = (tmp_path / "scenarios/mine/no-tls.yaml").read_text()
+    assert "id: mine/no-tls" in written and "profiles" not in written
+    run = smtp_harness("run", "-k", "mine", cwd=tmp_path)
+    assert run.returncode == 0 and "1 scenario x 1 client: 1 pass" in run.stdout
+    missing = smtp_harness("new", "mine/slow", "--condition", "timeout", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "no scenario with condition 'timeout' under scenarios" in missing.stderr
