@@ -7,6 +7,7 @@ violation (unknown field, wrong type, unknown exception name), or a bad regular 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -31,7 +32,7 @@ from .model import (
     ServerFacts,
     ServerScript,
 )
-from .schema import SCENARIO_SCHEMA
+from .schema import REPLY_LINE, SCENARIO_SCHEMA, STATUS_CODE
 
 MAX_FILE_BYTES = 1_000_000
 _VALIDATOR = jsonschema.Draft202012Validator(SCENARIO_SCHEMA)
@@ -198,7 +199,21 @@ def _validate(path: Path, data: Any) -> None:
         message = f"{error.instance!r} is not one of: {choices}"
     elif error.validator == "required":
         message = error.message.replace("is a required property", "is required")
+    elif error.validator == "pattern" and error.schema is REPLY_LINE:
+        message = (f"{error.instance!r} does not start with a three-digit reply code "
+                   f"(bytes that are not a reply go in raw:)")
+    elif error.schema is STATUS_CODE:
+        message = _status_problem(error.instance)
     raise ScenarioError(path, _line_of(data, at), _dotted(at), message)
+
+
+def _status_problem(value: Any) -> str:
+    names = [member.name for member in SmtpStatusCode]
+    if not isinstance(value, str):
+        return f"{value!r} is not an SmtpStatusCode name, a number or null"
+    close = difflib.get_close_matches(value, names, n=1)
+    return (f"{value!r} is not an SmtpStatusCode name"
+            + (f"; did you mean {close[0]}?" if close else f" (names: {', '.join(names)})"))
 
 
 def _line_of(data: Any, at: Sequence[Any]) -> int:

@@ -12,7 +12,7 @@ from netmail.errors import SmtpStatusCode
 
 from .model import CONDITIONS, CONTRACT_EXCEPTIONS, STEPS, UNCHECKABLE
 
-_STATUS = {
+STATUS_CODE = {
     "oneOf": [
         {"type": "integer", "minimum": -99999, "maximum": 99999},
         {"enum": [member.name for member in SmtpStatusCode]},
@@ -22,7 +22,9 @@ _STATUS = {
                    "that does not check reply digits may report others); null: the exception "
                    "carries no status code.",
 }
-_REPLY_LINE = {"type": "string", "maxLength": 4096}
+REPLY_LINE = {"type": "string", "maxLength": 4096, "pattern": r"^[0-9]{3}([ -]|$)",
+               "description": "A reply line starts with its three-digit code; bytes that are "
+                              "not a reply go in raw."}
 _IDENTIFIER = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.]*$", "maxLength": 200}
 
 _ACTION = {
@@ -31,7 +33,7 @@ _ACTION = {
     "properties": {
         "reply": {
             "description": "Reply line(s), code included: '550 5.1.1 No such user'.",
-            "oneOf": [_REPLY_LINE, {"type": "array", "items": _REPLY_LINE, "minItems": 1,
+            "oneOf": [REPLY_LINE, {"type": "array", "items": REPLY_LINE, "minItems": 1,
                                     "maxItems": 100}],
         },
         "raw": {"type": "string", "maxLength": 65536,
@@ -71,7 +73,7 @@ _SERVER = {
                 "users": {"type": "object", "maxProperties": 100,
                           "additionalProperties": {"type": "string"}},
                 "required": {"type": "boolean"},
-                "reject": _REPLY_LINE,
+                "reject": REPLY_LINE,
             },
         },
         **{step: _STEP for step in STEPS},
@@ -127,7 +129,7 @@ _FAILED_RECIPIENT = {
     "oneOf": [
         {"type": "string"},
         {"type": "object", "additionalProperties": False, "required": ["address"],
-         "properties": {"address": {"type": "string"}, "status_code": _STATUS}},
+         "properties": {"address": {"type": "string"}, "status_code": STATUS_CODE}},
     ]
 }
 _SERVER_FACTS = {
@@ -149,7 +151,7 @@ def _outcome(raises: dict[str, Any]) -> dict[str, Any]:
     """The fields that describe one send's outcome."""
     return {
         "raises": raises,
-        "status_code": _STATUS,
+        "status_code": STATUS_CODE,
         "message_contains": {"type": "string"},
         "failed_recipients": {"type": "array", "items": _FAILED_RECIPIENT},
         "inner": {"type": ["string", "null"]},

@@ -431,3 +431,21 @@ def test_parse_server_script_builds_and_validates() -> None:
         parse_server_script({"rcpt": {"reply": 550}}, "fixture")
     with pytest.raises(ScenarioError, match=r"^fixture: server\.rcpt\.pattern: not a regular"):
         parse_server_script({"rcpt": {"pattern": "("}}, "fixture")
+
+
+@pytest.mark.parametrize(("text", "line", "field", "problem"), [
+    ("server:\n  rcpt: {reply: 'no such user'}\n", 4, "server.rcpt.reply",
+     "'no such user' does not start with a three-digit reply code (bytes that are not a "
+     "reply go in raw:)"),
+    ("server:\n  rcpt: {reply: ['250-ok', 'oops']}\n", 4, "server.rcpt.reply[1]",
+     "'oops' does not start with a three-digit reply code"),
+    ("server: {}\n", 4, "expect.status_code",
+     "'MailboxUnavaliable' is not an SmtpStatusCode name; did you mean MailboxUnavailable?"),
+])
+def test_replies_and_status_codes_are_checked_with_a_helpful_message(
+        write_file: WriteFile, text: str, line: int, field: str, problem: str) -> None:
+    expect = ("expect: {raises: SmtpException, status_code: MailboxUnavaliable}\n"
+              if "status_code" in field else "expect: {raises: null}\n")
+    path = write_file("bad.yaml", "id: a/b\ncondition: delivered\n" + text + expect)
+    message = assert_located(error_of(path), path, line, field)
+    assert problem in message
