@@ -121,7 +121,8 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+            found += sorted((p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")),
+                            key=lambda p: p.with_suffix("").parts)  # cram-md5 before cram-md5-x
         elif path.exists():
             found.append(path)
         else:
