@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
 import netmail
-from harness.adapters import KNOWN, ClientRequest, NetmailAdapter, make_adapter
+from harness.adapters import KNOWN, NetmailAdapter, make_adapter
 from harness.model import FailedRecipient, MessageSpec
-from harness.server import HOST, RunningServer, ca_file
+from harness.server import RunningServer, ca_file
+
+from .client_requests import request
 
 StartServer = Callable[..., RunningServer]
-
-
-def request(server: RunningServer | None, **changes: Any) -> ClientRequest:
-    base = ClientRequest(scenario="t", host=HOST, port=server.port if server else 1,
-                         enable_ssl=False, timeout=3.0, credentials=None,
-                         delivery_method="network", pickup_directory=None, state=None, sends=1,
-                         ca_file=None, message=MessageSpec())
-    return replace(base, **changes)
 
 
 def test_make_adapter() -> None:

@@ -4,33 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from harness.adapters import KNOWN, ClientRequest, make_adapter
+from harness.adapters import KNOWN, make_adapter
 from harness.adapters.process import NotRunnable
 from harness.adapters.python_clients import AiosmtplibAdapter, SmtplibAdapter
 from harness.loader import load_scenario
 from harness.model import FailedRecipient, MessageSpec
 from harness.runner import run_scenario
-from harness.server import HOST, RunningServer, ca_file
+from harness.server import RunningServer, ca_file
+
+from .client_requests import request
 
 StartServer = Callable[..., RunningServer]
 Adapter = SmtplibAdapter | AiosmtplibAdapter
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BOTH = pytest.mark.parametrize("adapter", [SmtplibAdapter(), AiosmtplibAdapter()],
                                ids=["smtplib", "aiosmtplib"])
-
-
-def request(server: RunningServer | None, **changes: Any) -> ClientRequest:
-    base = ClientRequest(scenario="t", host=HOST, port=server.port if server else 1,
-                         enable_ssl=False, timeout=3.0, credentials=None,
-                         delivery_method="network", pickup_directory=None, state=None, sends=1,
-                         ca_file=None, message=MessageSpec())
-    return replace(base, **changes)
 
 
 def test_make_adapter() -> None:
