@@ -41,6 +41,7 @@ from .harness_bench import (
     per_scenario_seconds,
     run_suite,
     scale_point,
+    scripted_wait,
     time_alone,
 )
 from .measure import Result, compare
@@ -203,14 +204,15 @@ def harness_costs(sizes: Sizes) -> list[Section]:
     start_rows += rows("the floor of each", results[2:], results[0], unit="/s")
     scenarios = load_suite()
     serial = per_scenario_seconds(scenarios)
-    free = sorted(t for s, t in zip(scenarios, serial, strict=True) if s in delay_free(scenarios))
+    without_delay = {s.id for s in delay_free(scenarios)}
+    free = sorted(t for s, t in zip(scenarios, serial, strict=True) if s.id in without_delay)
     start_rows.append(Row("one scenario, alone", "run_scenario, no scripted delay", str(len(free)),
                           duration(statistics.median(free)),
                           f"{1 / statistics.median(free):,.0f} /s", "",
                           note=f"p90 {duration(free[int(0.9 * (len(free) - 1))])}, "
                                f"max {duration(free[-1])}; serial, client send included"))
     waited = sorted(t - wait for s, t in zip(scenarios, serial, strict=True)
-                    if (wait := s.scripted_wait))
+                    if (wait := scripted_wait(s)))
     start_rows.append(Row("one scenario, alone", "run_scenario minus its scripted wait",
                           str(len(waited)), duration(statistics.median(waited)), "", "",
                           note=f"max {duration(waited[-1])}; wait = delays, or the client's "

@@ -187,14 +187,6 @@ class Scenario:
     expect: Expectation
     profiles: tuple[tuple[str, Expectation], ...] = ()
 
-    @property
-    def scripted_wait(self) -> float:
-        """How long the scenario waits on purpose: its delays, cut short by the client's
-        timeout; 0 when it has none or when a client state (a cancelled send) ends them."""
-        if self.server is None or self.client.state:
-            return 0.0
-        return min(self.server.max_delay, self.client.timeout) * self.client.sends
-
     def expectation_for(self, client: str) -> tuple[Expectation, bool]:
         """The expectation a client is held to, and whether it is a recorded deviation."""
         profile = dict(self.profiles).get(client)
