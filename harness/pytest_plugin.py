@@ -23,6 +23,8 @@ from .server import RunningServer, shared_host
 from .verdict import Verdict
 
 _ADAPTERS = pytest.StashKey[dict[str, Adapter]]()
+_UNAVAILABLE = pytest.StashKey[dict[str, str]]()
+"""Clients that could not start here, with the reason: asked once, not once per item."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_ADAPTERS] = {}
+    config.stash[_UNAVAILABLE] = {}
     for name in config.getoption("smtp_clients"):
         try:
             check_client(name)
@@ -80,14 +83,16 @@ class ScenarioItem(pytest.Item):
         self.add_marker(pytest.mark.smtp_scenario)
 
     def runtest(self) -> None:
-        adapters = self.config.stash[_ADAPTERS]
-        if self.client not in adapters:
+        adapters, unavailable = self.config.stash[_ADAPTERS], self.config.stash[_UNAVAILABLE]
+        if self.client not in adapters and self.client not in unavailable:
             try:
                 adapter = make_adapter(self.client)
                 adapter.start()
+                adapters[self.client] = adapter
             except ClientUnavailable as reason:  # a real program missing here: say which
-                pytest.skip(f"{self.client} cannot run here: {reason}")
-            adapters[self.client] = adapter
+                unavailable[self.client] = f"{self.client} cannot run here: {reason}"
+        if self.client in unavailable:
+            pytest.skip(unavailable[self.client])
         verdict = run_scenario(self.scenario, adapters[self.client])
         if not verdict.passed:
             raise ScenarioFailed(verdict)

@@ -215,3 +215,5 @@ def test_a_client_missing_here_is_skipped_with_the_reason(scenarios: pytest.Pyte
     result.assert_outcomes(skipped=1, deselected=2)
     result.stdout.fnmatch_lines(
         ["*gone=cmd:/nonexistent/driver cannot run here: cannot start /nonexistent/driver*"])
+    every = run(scenarios, "--smtp-client", "gone=cmd:/nonexistent/driver")
+    every.assert_outcomes(skipped=3)
