@@ -22,6 +22,8 @@ from .replies import Reply, ReplyParser
 
 T = TypeVar("T")
 _READ_SIZE = 65536
+_COALESCE = 65536
+"""Chunks of one write up to this many bytes in all go out joined, as one segment."""
 
 
 class Deadline:
@@ -66,7 +68,7 @@ class Connection:
         return cls(sock)
 
     def write(self, chunks: tuple[bytes, ...], deadline: Deadline) -> None:
-        if len(chunks) > 1 and sum(map(len, chunks)) <= _READ_SIZE:
+        if len(chunks) > 1 and sum(map(len, chunks)) <= _COALESCE:
             # One segment (TCP_NODELAY is on) and one wake-up for the server, not one per chunk
             # (a body and its end-of-data mark); large bodies go as they are, uncopied.
             chunks = (b"".join(chunks),)
