@@ -593,6 +593,42 @@ def test_raw_data_keeps_bare_lf_from_a_raw_client(smtp_server: StartServer) -> N
     assert "bare" not in transcript.render()  # the body is not a command
 
 
+def test_raw_data_sent_before_the_354_and_commands_after_it(smtp_server: StartServer) -> None:
+    """A client that writes DATA, its body and the next commands at once: the message's raw
+    bytes are exactly the body, and what follows is read as commands again."""
+    server = smtp_server()
+    with greeted(server.port) as client:
+        ehlo(client)
+        client.send(b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
+                    b"Subject: one\r\n\r\nfirst\r\n.\r\n"
+                    b"MAIL FROM:<a@example.com>\r\nRCPT TO:<c@example.com>\r\nDATA\r\n"
+                    b"Subject: two\r\n\r\nsecond\r\n.\r\nQUIT\r\n")
+        replies = client.read_all()
+    assert replies.count(b"354 ") == 2 and replies.count(b"250 OK") == 6, replies
+    transcript = server.stop()
+    assert [m.raw for m in transcript.messages] == [b"Subject: one\r\n\r\nfirst\r\n",
+                                                   b"Subject: two\r\n\r\nsecond\r\n"]
+    assert transcript.delivered_to == ["b@example.com", "c@example.com"]
+    assert transcript.commands == ["EHLO", "MAIL", "RCPT", "DATA", "MAIL", "RCPT", "DATA",
+                                   "QUIT"]
+
+
+def test_body_after_a_drop_at_354_is_ignored_not_data(smtp_server: StartServer) -> None:
+    server = smtp_server({"data": {"drop": "after"}})
+    with greeted(server.port) as client:
+        ehlo(client)
+        client.command("MAIL FROM:<a@example.com>")
+        client.command("RCPT TO:<b@example.com>")
+        assert client.command("DATA")[0].startswith(b"354 ")
+        client.send(b"Subject: x\r\n\r\nlate body\r\n.\r\n")
+        assert client.read_all() == b""
+    transcript = server.stop()
+    assert [e.text for e in transcript.events if e.kind == "ignored"] == [
+        "Subject: x", "", "late body", "."]
+    assert transcript.delivered_to == []
+    assert all(m.raw == b"" for m in transcript.messages)
+
+
 def test_delivered_only_when_accepted_at_end_of_data(smtp_server: StartServer) -> None:
     server = smtp_server({"end_of_data": [{"reply": "554 5.6.0 rejected"},
                                           {"reply": "451 4.3.0 later"}, {}]})
