@@ -46,10 +46,11 @@ def _keep_reads_on_the_heap() -> None:
 class RunningServer:
     """A scripted server listening on ``HOST:port``; ``transcript`` records what it saw."""
 
-    def __init__(self, host: ServerHost, listening: socket.socket,
-                 serving: Future[asyncio.Server], transcript: Transcript,
+    def __init__(self, host: ServerHost, listening: socket.socket, transcript: Transcript,
                  protocols: list[ScriptedSMTP]) -> None:
-        self._host, self._serving, self._protocols = host, serving, protocols
+        self._host, self._protocols = host, protocols
+        self._serving: asyncio.Task[asyncio.Server] | None = None
+        """Set on the loop, before anything else this server asks of it runs there."""
         self.transcript = transcript
         self.address, self.port = listening.getsockname()[:2]
 
@@ -60,7 +61,8 @@ class RunningServer:
 
     async def _stop(self, settle: float) -> None:
         loop = asyncio.get_running_loop()
-        server = await asyncio.wrap_future(self._serving)
+        assert self._serving is not None
+        server = await self._serving
         # Stop accepting, and let accepted connections get their transports, before closing:
         # closing the server between accept() and transport creation leaks the socket.
         for sock in server.sockets:
@@ -127,9 +129,14 @@ class ServerHost:
             protocols.append(protocol)
             return protocol
 
-        serving = asyncio.run_coroutine_threadsafe(
-            self._loop.create_server(factory, sock=listening), self._loop)
-        return RunningServer(self, listening, serving, transcript, protocols)
+        running = RunningServer(self, listening, transcript, protocols)
+
+        def serve() -> None:  # a task of the loop: stop awaits it there, with no thread hop
+            running._serving = self._loop.create_task(
+                self._loop.create_server(factory, sock=listening))
+
+        self._loop.call_soon_threadsafe(serve)
+        return running
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
