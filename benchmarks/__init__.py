@@ -30,10 +30,13 @@ class Sizes:
     scale: tuple[int, ...]  # generated-scenario suite sizes
     large_mb: int  # the large message
     rounds: int  # side-by-side rounds; the table quotes the median
+    counted: tuple[int, int]  # messages of the short and the long callgrind run
 
 
 FULL = Sizes(messages=2000, many_recipients=500, fresh=300, concurrency=8, ingest=2000,
-             starts=200, controller_starts=20, scale=(100, 1000, 10000), large_mb=10, rounds=5)
+             starts=200, controller_starts=20, scale=(100, 1000, 10000), large_mb=10, rounds=5,
+             counted=(50, 250))
 QUICK = Sizes(messages=200, many_recipients=50, fresh=30, concurrency=4, ingest=200,
-              starts=20, controller_starts=3, scale=(100, 1000), large_mb=10, rounds=1)
+              starts=20, controller_starts=3, scale=(100, 1000), large_mb=10, rounds=1,
+              counted=(10, 30))
 SIZES = QUICK if SHORT else FULL

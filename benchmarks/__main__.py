@@ -44,6 +44,8 @@ from .harness_bench import (
     scripted_wait,
     time_alone,
 )
+from .instructions import MISSING as COUNTING_MISSING
+from .instructions import VALGRIND, client_sends, count_all, server_ingest
 from .measure import Result, compare
 from .postfix import MISSING, SINK, SOURCE, SinkProcess, SmtpSource
 from .probe import LARGE_CLIENTS, large_point
@@ -293,9 +295,37 @@ def large(sizes: Sizes) -> list[Section]:
              f"connection); ratio to smtplib.send_message; memory = peak growth", table)]
 
 
+def instructions(sizes: Sizes) -> list[Section]:
+    """Instructions per message of the servers of section 2 and the clients of section 1."""
+    title = ("7. Instructions per message, counted by callgrind (the same to within 0.3% run "
+             "to run); ratio = the baseline's count over this one's")
+    if VALGRIND is None:
+        return [(title, [Row("callgrind", "valgrind", "-", "-", "-", "-",
+                             note=f"skipped: {COUNTING_MISSING}")])]
+    few, many = sizes.counted
+    servers = {"aiosmtpd Controller": "aiosmtpd", "harness scripted": "harness"}
+    clients = {"smtplib.send_message": "smtplib",
+               "smtplib.sendmail (pre-rendered)": "smtplib-prerendered",
+               "netmail.send": "netmail", "aiosmtplib.send_message": "aiosmtplib"}
+    with ServerProcess("aiosmtpd") as target:
+        counts = count_all({**{name: server_ingest(kind) for name, kind in servers.items()},
+                            **{name: client_sends(c, target.port) for name, c in clients.items()}},
+                           few, many)
+
+    def counted(case: str, names: list[str], note: str) -> list[Row]:
+        base = counts[names[0]]
+        return [Row(case, name, str(many - few), f"{counts[name] / 1e6:.3f} M instr", "",
+                    f"{base / counts[name]:.2f}x", note=note) for name in names]
+
+    return [(title, counted("server ingest, 8 connections", list(servers),
+                            "the server process; the client is section 2's asyncio driver")
+             + counted("client, kept connection", list(clients),
+                       "the client process, 1 KiB, 1 recipient; server: bare aiosmtpd"))]
+
+
 SECTIONS: dict[str, Callable[[Sizes], list[Section]]] = {
     "client": client_throughput, "recipients": many_recipients, "ingest": ingest,
-    "harness": harness_costs, "scale": scale, "large": large,
+    "harness": harness_costs, "scale": scale, "large": large, "instructions": instructions,
 }
 
 

@@ -12,7 +12,7 @@ import asyncio
 import smtplib
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email import policy
@@ -80,13 +80,15 @@ class ServerProcess:
     """A ``benchmarks.server`` process; the client measures from this process, the server
     runs on the other core."""
 
-    def __init__(self, kind: str, *, pipelining: bool = False, profile: str | None = None) -> None:
-        self.kind, self.pipelining, self._profile = kind, pipelining, profile
+    def __init__(self, kind: str, *, pipelining: bool = False, profile: str | None = None,
+                 under: Sequence[str] = ()) -> None:
+        """``under``: a command the server runs under (callgrind, to count instructions)."""
+        self.kind, self.pipelining, self._profile, self._under = kind, pipelining, profile, under
         self._process: subprocess.Popen[str] | None = None
         self.port = 0
 
     def __enter__(self) -> ServerProcess:
-        command = [sys.executable, "-m", "benchmarks.server", self.kind]
+        command = [*self._under, sys.executable, "-m", "benchmarks.server", self.kind]
         if self.pipelining:
             command.append("--pipelining")
         if self._profile:
@@ -116,7 +118,7 @@ class ServerProcess:
         assert process.stdin is not None and process.stdout is not None
         process.stdin.close()
         try:
-            process.wait(15)
+            process.wait(120 if self._under else 15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -398,3 +400,16 @@ class RawAsyncDriver(_LoopWorkload):
 
 ServerFactory = Callable[..., ServerProcess]
 """The pytest fixture's ``server(kind, pipelining=False)``."""
+
+CLIENTS = ("netmail", "smtplib", "smtplib-prerendered", "aiosmtplib", "raw-asyncio")
+"""The contenders on one kept connection, by the names the command-line tools take."""
+
+
+def by_name(client: str, port: int, rcpts: int = 1) -> Workload:
+    if client == "netmail":
+        return NetmailKept(port, rcpts)
+    if client == "aiosmtplib":
+        return AiosmtplibKept(port, rcpts)
+    if client == "raw-asyncio":
+        return RawAsyncDriver(port, 8)
+    return SmtplibKept(port, rcpts, prerendered=client == "smtplib-prerendered")

@@ -3,6 +3,8 @@
 ``python -m benchmarks.probe scale N``: run N generated scenarios against netmail.
 ``python -m benchmarks.probe large CLIENT PORT MIB``: send one large message to PORT.
 Each prints one JSON line: seconds and memory.
+``python -m benchmarks.probe send CLIENT PORT N``: send N 1 KiB messages on one kept
+connection, for callgrind to count (``benchmarks.instructions``); prints nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from email import policy
 import netmail
 
 from . import ROOT
-from .clients import SENDER, TIMEOUT, email_message, netmail_message, recipients
+from .clients import (
+    CLIENTS,
+    SENDER,
+    TIMEOUT,
+    by_name,
+    email_message,
+    netmail_message,
+    recipients,
+)
 from .server import HOST, peak_rss_kib
 
 LARGE_CLIENTS = ("netmail.send", "smtplib.send_message", "smtplib.sendmail (pre-rendered)")
@@ -102,9 +112,18 @@ def main(argv: list[str] | None = None) -> None:
     large.add_argument("port", type=int)
     large.add_argument("mib", type=int)
     large.add_argument("--traced", action="store_true", help="also the tracemalloc peak")
+    send = commands.add_parser("send")
+    send.add_argument("client", choices=CLIENTS)
+    send.add_argument("port", type=int)
+    send.add_argument("n", type=int)
     args = parser.parse_args(argv)
     if args.command == "scale":
         print(json.dumps(run_scale(args.n)))
+    elif args.command == "send":
+        sender = by_name(args.client, args.port)
+        sender.open()
+        sender.run(args.n)
+        sender.close()
     else:
         print(json.dumps(send_large(args.client, args.port, args.mib, args.traced)))
 

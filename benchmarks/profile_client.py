@@ -17,27 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .clients import (
-    AiosmtplibKept,
-    NetmailKept,
-    RawAsyncDriver,
-    ServerProcess,
-    SmtplibKept,
-    Workload,
-)
+from .clients import CLIENTS, ServerProcess, by_name
 from .server import KINDS
-
-CLIENTS = ("netmail", "smtplib", "smtplib-prerendered", "aiosmtplib", "raw-asyncio")
-
-
-def workload(client: str, port: int, rcpts: int) -> Workload:
-    if client == "netmail":
-        return NetmailKept(port, rcpts)
-    if client == "aiosmtplib":
-        return AiosmtplibKept(port, rcpts)
-    if client == "raw-asyncio":
-        return RawAsyncDriver(port, 8)
-    return SmtplibKept(port, rcpts, prerendered=client == "smtplib-prerendered")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         server_stats = str(Path(tmp) / "server.prof") if args.profile_server else None
         with ServerProcess(args.server, pipelining=args.pipelining,
                            profile=server_stats) as server:
-            sender = workload(args.client, server.port, args.rcpts)
+            sender = by_name(args.client, server.port, args.rcpts)
             sender.open()
             sender.run(20)
             cpu = server.stats().cpu_seconds
