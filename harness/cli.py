@@ -1,4 +1,4 @@
-"""``smtp-harness``: run, list and validate scenarios; print the schema.
+"""``smtp-harness``: run SMTP conformance scenarios against clients, and work with them.
 
 Exit codes: 0 when every scenario passes (or deviates as its profile records), 1 when any
 fails, 2 for a usage error or an invalid scenario file.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .adapters import KNOWN, Adapter, make_adapter
 from .adapters.process import AdapterError, ClientUnavailable
+from .keyword import keyword_filter
 from .loader import ScenarioError, load_scenario, load_scenarios
 from .model import CONDITIONS, Scenario
 from .profiles import common_fields, observed_profile, write_profile
@@ -53,7 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="smtp-harness", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="smtp-harness", description="Run SMTP conformance scenarios against clients "
+        "(run), gate CI on a baseline (run --baseline), serve one scripted server (serve), "
+        "and write, list, validate and profile scenario files.")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {importlib.metadata.version('smtp-conformance')}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run scenarios against clients and print verdicts")
@@ -61,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--client", action="append", default=[], metavar="NAME",
                      help=f"client to certify, repeatable (known: {', '.join(KNOWN)}; "
                           "default: netmail)")
-    run.add_argument("-j", "--jobs", type=int, default=DEFAULT_JOBS,
+    run.add_argument("-j", "--jobs", type=_positive, default=DEFAULT_JOBS,
                      help=f"scenarios run at once (default {DEFAULT_JOBS})")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     run.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
@@ -90,8 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run one scenario's scripted server in the "
                                               "foreground, printing the transcript live")
     serve.add_argument("scenario", type=Path, help="a scenario file")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=_port, default=2525, help="port (0: any free port)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=2525,
+                       help="port (default 2525; 0: any free port)")
     serve.set_defaults(command=_serve)
 
     profile = commands.add_parser(
@@ -112,9 +120,16 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--condition", default="recipients-failed", choices=sorted(CONDITIONS),
                      help="recipients-failed (default) writes a template; any other condition "
                           "copies the first scenario of that condition under --dir")
-    new.add_argument("--dir", type=Path, default=Path("scenarios"))
+    new.add_argument("--dir", type=Path, default=Path("scenarios"),
+                     help="the scenario directory (default scenarios/)")
     new.set_defaults(command=_new)
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def _port(text: str) -> int:
@@ -135,7 +150,7 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
 def _selected(args: argparse.Namespace) -> list[Scenario] | None:
     try:
         scenarios, errors = load_scenarios(args.paths)
-        keep = _keyword_filter(args.keyword) if args.keyword else (lambda _: True)
+        keep = keyword_filter(args.keyword) if args.keyword else (lambda _: True)
     except (ScenarioError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return None
@@ -294,7 +309,8 @@ def _serve(args: argparse.Namespace) -> int:
     if scenario.server.certificate:
         print(f"STARTTLS certificate: {scenario.server.certificate}; CA to trust: {ca_file()}",
               flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for stop in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a shell's background job
+        signal.signal(stop, _interrupt)          # starts with it ignored
     with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()
     transcript = server.stop(settle=0.5)
@@ -383,61 +399,6 @@ def _new(args: argparse.Namespace) -> int:
     print(f"wrote {path} from {origin}: edit the server, message and expect parts "
           f"(docs/scenarios.md)")
     return EXIT_OK
-
-
-_TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
-
-
-def _keyword_filter(expression: str) -> Callable[[str], bool]:
-    """pytest-style ``-k``: words match substrings; ``and``, ``or``, ``not`` and parentheses."""
-    tokens = _TOKEN.findall(expression)
-    position = 0
-
-    def peek() -> str | None:
-        return tokens[position] if position < len(tokens) else None
-
-    def take() -> str:
-        nonlocal position
-        if position >= len(tokens):
-            raise ValueError(f"-k {expression!r}: the expression ends too early")
-        position += 1
-        return tokens[position - 1]
-
-    def either() -> Callable[[str], bool]:
-        left = both()
-        while peek() == "or":
-            take()
-            right, first = both(), left
-            left = lambda text, a=first, b=right: a(text) or b(text)  # noqa: E731
-        return left
-
-    def both() -> Callable[[str], bool]:
-        left = negation()
-        while peek() == "and":
-            take()
-            right, first = negation(), left
-            left = lambda text, a=first, b=right: a(text) and b(text)  # noqa: E731
-        return left
-
-    def negation() -> Callable[[str], bool]:
-        if peek() == "not":
-            take()
-            inner = negation()
-            return lambda text: not inner(text)
-        token = take()
-        if token == "(":
-            inner = either()
-            if take() != ")":
-                raise ValueError(f"-k {expression!r}: missing ')'")
-            return inner
-        if token in ("and", "or", ")"):
-            raise ValueError(f"-k {expression!r}: unexpected {token!r}")
-        return lambda text: token.lower() in text.lower()
-
-    matcher = either()
-    if position != len(tokens):
-        raise ValueError(f"-k {expression!r}: unexpected {tokens[position]!r}")
-    return matcher
 
 
 if __name__ == "__main__":

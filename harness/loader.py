@@ -109,7 +109,8 @@ def parse_server_script(data: dict[str, Any], source: str = "<server script>") -
     """A ``ServerScript`` from the ``server`` part of a scenario, given as a dict."""
     error = jsonschema.exceptions.best_match(_SERVER_VALIDATOR.iter_errors(data))
     if error is not None:
-        raise ScenarioError(source, 0, _dotted(["server", *error.absolute_path]), error.message)
+        at, message = _problem(error)
+        raise ScenarioError(source, 0, _dotted(["server", *at]), message)
     try:
         return _server(data)
     except _FieldProblem as problem:
@@ -185,8 +186,13 @@ def _read_yaml(path: Path) -> Any:
 
 def _validate(path: Path, data: Any) -> None:
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(data))
-    if error is None:
-        return
+    if error is not None:
+        at, message = _problem(error)
+        raise ScenarioError(path, _line_of(data, at), _dotted(at), message)
+
+
+def _problem(error: jsonschema.ValidationError) -> tuple[list[Any], str]:
+    """Where a schema violation is (the field's path) and what it is, in the file's words."""
     at = list(error.absolute_path)
     message = error.message
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -194,27 +200,31 @@ def _validate(path: Path, data: Any) -> None:
         extra = sorted(k for k in error.instance if k not in allowed)
         if extra:
             at.append(extra[0])
-            message = f"unknown field (allowed: {', '.join(sorted(allowed))})"
+            message = _unknown("unknown field", extra[0], sorted(allowed))
     elif error.validator == "enum":
-        choices = ", ".join("null" if c is None else str(c) for c in error.validator_value)
-        message = f"{error.instance!r} is not one of: {choices}"
-    elif error.validator == "required":
-        message = error.message.replace("is a required property", "is required")
+        choices = ["null" if c is None else str(c) for c in error.validator_value]
+        message = _unknown(f"{error.instance!r} is not one of the allowed values",
+                           error.instance, choices)
+    elif error.validator == "required" and isinstance(error.instance, dict):
+        at.append(next(k for k in error.validator_value if k not in error.instance))
+        message = "this field is required"
     elif error.validator == "pattern" and error.schema is REPLY_LINE:
         message = (f"{error.instance!r} does not start with a three-digit reply code "
                    f"(bytes that are not a reply go in raw:)")
     elif error.schema is STATUS_CODE:
-        message = _status_problem(error.instance)
-    raise ScenarioError(path, _line_of(data, at), _dotted(at), message)
+        message = _unknown(f"{error.instance!r} is not an SmtpStatusCode name",
+                           error.instance, [member.name for member in SmtpStatusCode])
+        if not isinstance(error.instance, str):
+            message = f"{error.instance!r} is not an SmtpStatusCode name, a number or null"
+    return at, message
 
 
-def _status_problem(value: Any) -> str:
-    names = [member.name for member in SmtpStatusCode]
-    if not isinstance(value, str):
-        return f"{value!r} is not an SmtpStatusCode name, a number or null"
-    close = difflib.get_close_matches(value, names, n=1)
-    return (f"{value!r} is not an SmtpStatusCode name"
-            + (f"; did you mean {close[0]}?" if close else f" (names: {', '.join(names)})"))
+def _unknown(problem: str, value: Any, choices: list[str]) -> str:
+    """``problem``, then the closest choice when one is close, else every choice."""
+    close = difflib.get_close_matches(value, choices, n=1) if isinstance(value, str) else []
+    if close:
+        return f"{problem}; did you mean {close[0]}?"
+    return f"{problem} (allowed: {', '.join(choices)})"
 
 
 def _line_of(data: Any, at: Sequence[Any]) -> int:

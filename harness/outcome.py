@@ -14,7 +14,7 @@ from typing import Any
 
 from netmail.errors import SmtpStatusCode
 
-from .model import FailedRecipient
+from .model import NO_STATUS, FailedRecipient
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,9 @@ class Outcome:
 
 
 def status_name(code: int | None) -> str | int | None:
-    """``MailboxUnavailable`` for 550; the bare number when .NET has no name for it."""
-    if code is None:
+    """``MailboxUnavailable`` for 550; the bare number when .NET has no name for it; None for
+    no code (and for an expectation's ``status_code: null``, "must carry no code")."""
+    if code is None or code == NO_STATUS:
         return None
     try:
         return SmtpStatusCode(code).name

@@ -172,10 +172,10 @@ def _expectation(raises: dict[str, Any], *, needs_why: bool) -> dict[str, Any]:
             },
             "pickup_files": {"type": "integer", "minimum": 0},
             "server": _SERVER_FACTS,
-            "why": {"type": "string", "minLength": 1, "maxLength": 300},
         },
     }
     if needs_why:
+        schema["properties"]["why"] = {"type": "string", "minLength": 1, "maxLength": 300}
         schema["properties"]["unchecked"] = {
             "type": "array", "uniqueItems": True,
             "description": "Fields this client was seen to vary on between runs: not checked.",

@@ -336,7 +336,8 @@ def _aiosmtplib() -> ModuleType:
     try:
         return importlib.import_module("aiosmtplib")
     except ImportError as exc:
-        raise ClientUnavailable(f"aiosmtplib is not installed: {exc}") from exc
+        raise ClientUnavailable("aiosmtplib is not installed: "
+                                "pip install 'smtp-conformance[clients]'") from exc
 
 
 async def _quit_aiosmtplib(client: Any) -> None:

@@ -69,13 +69,23 @@ def _paint(cell: str, status: str) -> str:
 
 
 def summary(verdicts: Sequence[Verdict], seconds: float) -> str:
+    """The totals line; with several clients, one line per client under it."""
+    clients = list(dict.fromkeys(v.client for v in verdicts))
+    scenarios = len({v.scenario.id for v in verdicts})
+    lines = [f"{scenarios} scenario{'s' if scenarios != 1 else ''} x {len(clients)} "
+             f"client{'s' if len(clients) != 1 else ''}: {_counts(verdicts)}, in {seconds:.1f} s"]
+    if len(clients) > 1:
+        width = max(map(len, clients))
+        lines += [f"  {client.ljust(width)}  "
+                  f"{_counts([v for v in verdicts if v.client == client], explain=False)}"
+                  for client in clients]
+    return "\n".join(lines)
+
+
+def _counts(verdicts: Sequence[Verdict], explain: bool = True) -> str:
     counts = {s: sum(1 for v in verdicts if v.status == s)
               for s in (PASS, DEVIATES, FAIL, ERROR, NOT_RUNNABLE)}
-    clients = len({v.client for v in verdicts})
-    scenarios = len({v.scenario.id for v in verdicts})
-    return (f"{scenarios} scenario{'s' if scenarios != 1 else ''} x {clients} "
-            f"client{'s' if clients != 1 else ''}: "
-            f"{counts[PASS]} pass, {counts[DEVIATES]} deviate (recorded in profiles), "
+    return (f"{counts[PASS]} pass, {counts[DEVIATES]} deviate"
+            f"{' (recorded in profiles)' if explain else ''}, "
             f"{counts[FAIL]} fail, {counts[ERROR]} error"
-            + (f", {counts[NOT_RUNNABLE]} not runnable" if counts[NOT_RUNNABLE] else "")
-            + f", in {seconds:.1f} s")
+            + (f", {counts[NOT_RUNNABLE]} not runnable" if counts[NOT_RUNNABLE] else ""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -225,6 +226,15 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert harness(tmp_path).returncode == 2
     assert harness(tmp_path, "frobnicate").returncode == 2
     assert harness(tmp_path, "run", "--jobs", "many").returncode == 2
+    zero = harness(tmp_path, "run", "-j", "0")
+    assert zero.returncode == 2
+    assert "argument -j/--jobs: '0' is not a whole number of at least 1" in zero.stderr
+
+
+def test_version(tmp_path: Path) -> None:
+    result = harness(tmp_path, "--version")
+    assert result.returncode == 0
+    assert re.fullmatch(r"smtp-harness \d+\.\d+\.\d+\n", result.stdout)
 
 
 @pytest.mark.parametrize("port", ["99999", "-1", "x"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,10 +24,14 @@ expect: {raises: SmtpFailedRecipientException}
 """
 
 
-def start_serve(scenario: Path) -> tuple[subprocess.Popen[str], int]:
+def start_serve(scenario: Path, *, as_background_job: bool = False
+                ) -> tuple[subprocess.Popen[str], int]:
+    """``as_background_job``: started as ``cmd &`` in a script is, with SIGINT ignored."""
     process = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "serve", str(scenario), "--port", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if as_background_job else None)
     assert process.stdout is not None
     first = process.stdout.readline()
     found = re.search(r"on 127\.0\.0\.1:(\d+) \(Ctrl-C to stop\)", first)
@@ -64,3 +69,15 @@ def test_a_scenario_without_a_server_cannot_be_served(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "harness.cli", "serve", str(scenario)],
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2 and "has no server" in result.stderr
+
+
+def test_a_background_serve_stops_on_sigint_too(tmp_path: Path) -> None:
+    scenario = tmp_path / "reject.yaml"
+    scenario.write_text(REJECTING)
+    process, port = start_serve(scenario, as_background_job=True)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        assert client.recv(100).startswith(b"220 ")
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "stopped: 1 connection(s), delivered to nobody" in output

@@ -244,7 +244,14 @@ def test_unknown_exception_name(write_file: WriteFile) -> None:
     path = write_file("bad.yaml", "id: a\ncondition: delivered\nexpect:\n"
                                   "  raises: SmtpExceptoin\n")
     text = assert_located(error_of(path), path, 4, "expect.raises")
-    assert "'SmtpExceptoin' is not one of" in text
+    assert text.endswith("'SmtpExceptoin' is not one of the allowed values; "
+                         "did you mean SmtpException?")
+
+
+def test_far_off_exception_name_lists_the_allowed_ones(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\nexpect:\n  raises: Banana\n")
+    text = assert_located(error_of(path), path, 4, "expect.raises")
+    assert "'Banana' is not one of the allowed values (allowed: " in text
     assert "SmtpFailedRecipientsException" in text and "null" in text
 
 
@@ -365,12 +372,20 @@ def test_not_exactly_one_document(write_file: WriteFile, text: str, found: int) 
 
 def test_missing_required_field(write_file: WriteFile) -> None:
     path = write_file("bad.yaml", "id: a\ncondition: delivered\n")
-    assert "'expect' is required" in assert_located(error_of(path), path, 1)
+    assert assert_located(error_of(path), path, 1, "expect").endswith(
+        "expect: this field is required")
 
 
 def test_profile_without_why(write_file: WriteFile) -> None:
     path = write_file("bad.yaml", MINIMAL + "profiles:\n  dotnet:\n    raises: SmtpException\n")
-    assert "'why' is required" in assert_located(error_of(path), path, 5, "profiles.dotnet")
+    assert "this field is required" in assert_located(error_of(path), path, 5,
+                                                      "profiles.dotnet.why")
+
+
+def test_why_belongs_to_profiles_not_to_the_contract(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\nexpect:\n  raises: null\n"
+                                  "  why: the documentation says so\n")
+    assert "unknown field" in assert_located(error_of(path), path, 5, "expect.why")
 
 
 def test_bad_id(write_file: WriteFile) -> None:
@@ -431,6 +446,14 @@ def test_parse_server_script_builds_and_validates() -> None:
         parse_server_script({"rcpt": {"reply": 550}}, "fixture")
     with pytest.raises(ScenarioError, match=r"^fixture: server\.rcpt\.pattern: not a regular"):
         parse_server_script({"rcpt": {"pattern": "("}}, "fixture")
+
+
+def test_a_server_script_given_as_a_dict_gets_the_same_errors() -> None:
+    """The ``smtp_server`` fixture's dict is checked like a file's ``server`` part."""
+    with pytest.raises(ScenarioError) as info:
+        parse_server_script({"rcpt": [{"mach": "bad@example.com"}]}, "smtp_server()")
+    assert str(info.value) == ("smtp_server(): server.rcpt[0].mach: unknown field; "
+                               "did you mean match?")
 
 
 @pytest.mark.parametrize(("text", "line", "field", "problem"), [

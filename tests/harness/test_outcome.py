@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from harness.model import FailedRecipient
+from harness.model import NO_STATUS, FailedRecipient
 from harness.outcome import Outcome, capture, python_exception, status_name
 from netmail import SmtpException, SmtpStatusCode
 
@@ -14,6 +14,7 @@ from netmail import SmtpException, SmtpStatusCode
 @pytest.mark.parametrize(("code", "name"), [
     (None, None), (550, "MailboxUnavailable"), (-1, "GeneralFailure"), (599, 599),
     (SmtpStatusCode.MustIssueStartTlsFirst, "MustIssueStartTlsFirst"),
+    (NO_STATUS, None),  # a file's ``status_code: null``: no code, never shown as a number
 ])
 def test_status_name(code: int | None, name: str | int | None) -> None:
     assert status_name(code) == name

@@ -217,3 +217,17 @@ def test_a_client_missing_here_is_skipped_with_the_reason(scenarios: pytest.Pyte
         ["*gone=cmd:/nonexistent/driver cannot run here: cannot start /nonexistent/driver*"])
     every = run(scenarios, "--smtp-client", "gone=cmd:/nonexistent/driver")
     every.assert_outcomes(skipped=3)
+
+
+def test_a_scenario_the_client_cannot_express_is_skipped_with_the_reason(
+        pytester: pytest.Pytester) -> None:
+    """smtplib has no pickup-directory delivery: ``smtp-harness run`` says "not runnable"."""
+    write(pytester, "scenarios/pickup.yaml", """\
+        id: p/pickup
+        condition: delivered
+        client: {delivery_method: pickup, pickup_directory: absolute}
+        expect: {raises: null, pickup_files: 1}
+        """)
+    result = run(pytester, "--smtp-client", "smtplib", "--smtp-client", "netmail", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*smtplib cannot run this scenario: *pickup*"])

@@ -125,8 +125,11 @@ def test_matrix_for_several_clients(verdicts: dict[str, Verdict]) -> None:
 def test_summary(verdicts: dict[str, Verdict]) -> None:
     text = summary([verdicts[k] for k in ("pass", "deviates", "fail", "success", "error")],
                    3.14159)
-    assert text == ("3 scenarios x 2 clients: 2 pass, 1 deviate (recorded in profiles), "
-                    "1 fail, 1 error, in 3.1 s")
+    assert text.split("\n") == [
+        "3 scenarios x 2 clients: 2 pass, 1 deviate (recorded in profiles), 1 fail, 1 error, "
+        "in 3.1 s",
+        "  netmail  2 pass, 0 deviate, 1 fail, 1 error",
+        "  quirky   0 pass, 1 deviate, 0 fail, 0 error"]
     assert summary([verdicts["pass"]], 0).startswith("1 scenario x 1 client: 1 pass")
 
 
