@@ -80,6 +80,13 @@ def ehlo(client: RawClient) -> list[bytes]:
     return lines
 
 
+def envelope(client: RawClient) -> None:
+    """EHLO, MAIL and one RCPT, each accepted: the server is ready for DATA."""
+    ehlo(client)
+    assert client.command("MAIL FROM:<a@example.com>") == [b"250 OK\r\n"]
+    assert client.command("RCPT TO:<b@example.com>") == [b"250 OK\r\n"]
+
+
 def smtp(server: RunningServer, timeout: float = 3.0) -> smtplib.SMTP:
     return smtplib.SMTP(server.address, server.port, timeout=timeout)
 
@@ -581,9 +588,7 @@ def test_raw_data_recorded_dot_stuffed_as_sent(smtp_server: StartServer) -> None
 def test_raw_data_keeps_bare_lf_from_a_raw_client(smtp_server: StartServer) -> None:
     server = smtp_server()
     with greeted(server.port) as client:
-        ehlo(client)
-        client.command("MAIL FROM:<a@example.com>")
-        client.command("RCPT TO:<b@example.com>")
+        envelope(client)
         assert client.command("DATA")[0].startswith(b"354 ")
         client.send(b"Subject: x\r\n\r\nbare\nlf\r\n..stuffed\r\n.\r\n")
         assert client.reply() == [b"250 OK\r\n"]
@@ -616,9 +621,7 @@ def test_raw_data_sent_before_the_354_and_commands_after_it(smtp_server: StartSe
 def test_body_after_a_drop_at_354_is_ignored_not_data(smtp_server: StartServer) -> None:
     server = smtp_server({"data": {"drop": "after"}})
     with greeted(server.port) as client:
-        ehlo(client)
-        client.command("MAIL FROM:<a@example.com>")
-        client.command("RCPT TO:<b@example.com>")
+        envelope(client)
         assert client.command("DATA")[0].startswith(b"354 ")
         client.send(b"Subject: x\r\n\r\nlate body\r\n.\r\n")
         assert client.read_all() == b""
@@ -662,9 +665,7 @@ def test_end_of_data_drops(smtp_server: StartServer, action: dict[str, Any],
                            delivered: bool) -> None:
     server = smtp_server({"end_of_data": action})
     with greeted(server.port) as client:
-        ehlo(client)
-        client.command("MAIL FROM:<a@example.com>")
-        client.command("RCPT TO:<b@example.com>")
+        envelope(client)
         client.command("DATA")
         client.send(b"Subject: x\r\n\r\nhi\r\n.\r\n")
         with contextlib.suppress(ConnectionResetError):
@@ -678,9 +679,7 @@ def test_end_of_data_reply_is_not_doubled(smtp_server: StartServer) -> None:
     """After a scripted end-of-data reply, the next command gets its own reply, not a 250."""
     server = smtp_server({"end_of_data": {"reply": "250 2.0.0 queued as X"}})
     with greeted(server.port) as client:
-        ehlo(client)
-        client.command("MAIL FROM:<a@example.com>")
-        client.command("RCPT TO:<b@example.com>")
+        envelope(client)
         client.command("DATA")
         client.send(b"hi\r\n.\r\n")
         assert client.reply() == [b"250 2.0.0 queued as X\r\n"]
@@ -692,9 +691,7 @@ def test_end_of_data_reply_is_not_doubled(smtp_server: StartServer) -> None:
 def test_scripted_354_still_opens_the_data_phase(smtp_server: StartServer) -> None:
     server = smtp_server({"data": {"reply": "354 go ahead, custom"}})
     with greeted(server.port) as client:
-        ehlo(client)
-        client.command("MAIL FROM:<a@example.com>")
-        client.command("RCPT TO:<b@example.com>")
+        envelope(client)
         assert client.command("DATA") == [b"354 go ahead, custom\r\n"]
         client.send(b"Subject: x\r\n\r\nbody\r\n.\r\n")
         assert client.reply() == [b"250 OK\r\n"]
@@ -760,9 +757,7 @@ def test_survives_a_disconnect_mid_command(smtp_server: StartServer) -> None:
         ehlo(client)
         client.send(b"MAIL FROM:<a@exam")
     with greeted(server.port) as client:
-        ehlo(client)
-        client.command("MAIL FROM:<a@example.com>")
-        client.command("RCPT TO:<b@example.com>")
+        envelope(client)
         client.command("DATA")
         client.send(b"Subject: half a message\r\n")
     assert_still_serving(server)
