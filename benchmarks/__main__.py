@@ -297,8 +297,8 @@ def large(sizes: Sizes) -> list[Section]:
 
 def instructions(sizes: Sizes) -> list[Section]:
     """Instructions per message of the servers of section 2 and the clients of section 1."""
-    title = ("7. Instructions per message, counted by callgrind (the same to within 0.3% run "
-             "to run); ratio = the baseline's count over this one's")
+    title = ("7. Instructions per message, counted by callgrind (full mode: the same to within "
+             "1% run to run); ratio = the baseline's count over this one's")
     if VALGRIND is None:
         return [(title, [Row("callgrind", "valgrind", "-", "-", "-", "-",
                              note=f"skipped: {COUNTING_MISSING}")])]

@@ -2,7 +2,7 @@
 
 On a shared 2-core VM a wall-clock ratio wanders by 0.1-0.3x between runs; the number of
 instructions a process executes for the same work does not (valgrind's callgrind counts them
-to within 0.3% run to run, whatever else the machine is doing). Each figure is the count of a
+to within 1% run to run, whatever else the machine is doing). Each figure is the count of a
 long run minus that of a short one, over the messages between them, so start-up, imports and
 shutdown cancel out. The kernel's share (syscalls, page faults) and the cost of cache misses
 are not counted: the timed tables are for those.
