@@ -58,8 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="smtp-harness", description="Run SMTP conformance scenarios against clients "
         "(run), gate CI on a baseline (run --baseline), serve one scripted server (serve), "
         "and write, list, validate and profile scenario files.")
-    parser.add_argument("--version", action="version",
-                        version=f"%(prog)s {importlib.metadata.version('smtp-conformance')}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run scenarios against clients and print verdicts")
@@ -124,6 +123,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="the scenario directory (default scenarios/)")
     new.set_defaults(command=_new)
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("smtp-conformance")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
+        return "(not installed)"
 
 
 def _positive(text: str) -> int:

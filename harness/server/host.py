@@ -34,10 +34,10 @@ def _keep_reads_on_the_heap() -> None:
 
     glibc's malloc gives a block above its mmap threshold (128 KiB at start) a mapping of its
     own, so each 256 KiB ``recv`` buffer of a transport costs an mmap, an mremap down to the
-    bytes received and an munmap (a TLB shootdown, with the loop in a thread of its own): a
-    third of a saturated server's CPU, in the kernel. Freeing one mapped block larger than
-    that raises the threshold above it (glibc's dynamic threshold), and reads come from the
-    heap. Other allocators need nothing and lose nothing.
+    bytes received and an munmap (a TLB shootdown, with the loop in a thread of its own):
+    aiosmtpd on a loop thread took 585 us per message with them, 362 us without. Freeing one
+    mapped block larger than that raises the threshold above it (glibc's dynamic threshold),
+    and reads come from the heap. Other allocators need nothing and lose nothing.
     """
     block = bytearray(2 * _TRANSPORT_READ)
     del block
