@@ -6,13 +6,15 @@ from .base import Adapter, ClientRequest
 from .netmail_adapter import NetmailAdapter
 from .process import ProcessAdapter, command_adapter
 
-KNOWN = ("netmail", "dotnet", "mono", "smtplib", "aiosmtplib")
+KNOWN = ("netmail", "netmail-async", "dotnet", "mono", "smtplib", "aiosmtplib")
 
 
 def make_adapter(spec: str) -> Adapter:
     """The adapter a ``--client`` value names: a known client, or ``[NAME=]cmd:COMMAND``."""
     if spec == "netmail":
         return NetmailAdapter()
+    if spec == "netmail-async":
+        return NetmailAdapter(spec, use_asyncio=True)
     if spec in ("dotnet", "mono"):
         from .dotnet import dotnet_adapter
 

@@ -1,11 +1,15 @@
-"""The in-process adapter for ``netmail``, the reference client.
+"""The in-process adapter for ``netmail``, the reference client, blocking or asyncio.
 
-``module`` may name another copy of the package (a mutant in the tests), so the harness can
-show that it catches a client that breaks the contract.
+``netmail`` sends with ``SmtpClient.send``; ``netmail-async`` with ``await send_mail_async``
+on one event loop per scenario (so a second send can reuse the connection), then
+``dispose_async``: the same contract, held by the same scenarios. ``module`` may name another
+copy of the package (a mutant in the tests), so the harness can show that it catches a client
+that breaks the contract.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import ssl
 import threading
@@ -22,8 +26,9 @@ _DELIVERY = {"network": "Network", "pickup": "SpecifiedPickupDirectory",
 
 
 class NetmailAdapter:
-    def __init__(self, name: str = "netmail", module: str | ModuleType = "netmail") -> None:
-        self.name = name
+    def __init__(self, name: str = "netmail", module: str | ModuleType = "netmail", *,
+                 use_asyncio: bool = False) -> None:
+        self.name, self._use_asyncio = name, use_asyncio
         self._netmail = importlib.import_module(module) if isinstance(module, str) else module
 
     def start(self) -> None:
@@ -50,12 +55,24 @@ class NetmailAdapter:
         elif request.state == "send-in-progress":
             client.send_async(message if message is not None else nm.MailMessage(
                 "in-progress@example.com", "in-progress@example.com"))
-        outcomes = [capture(lambda: client.send(message), describe_exception)
+        loop = asyncio.new_event_loop() if self._use_asyncio else None
+        try:
+            if loop is not None:
+                outcomes = [capture(lambda: loop.run_until_complete(
+                    client.send_mail_async(message)), describe_exception)
                     for _ in range(request.sends)]
-        if request.state == "send-in-progress":
-            client.send_async_cancel()
-            finished.wait(request.timeout + 5)
-        client.dispose()
+            else:
+                outcomes = [capture(lambda: client.send(message), describe_exception)
+                            for _ in range(request.sends)]
+            if request.state == "send-in-progress":
+                client.send_async_cancel()
+                finished.wait(request.timeout + 5)
+            if loop is not None:
+                loop.run_until_complete(client.dispose_async())
+            client.dispose()
+        finally:
+            if loop is not None:
+                loop.close()
         return outcomes
 
     def _client(self, request: ClientRequest) -> Any:

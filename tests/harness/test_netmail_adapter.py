@@ -26,6 +26,18 @@ def test_make_adapter() -> None:
         make_adapter("exchange")
 
 
+def test_netmail_async_sends_with_asyncio_on_one_connection(smtp_server: StartServer) -> None:
+    adapter = make_adapter("netmail-async")
+    assert isinstance(adapter, NetmailAdapter) and adapter.name == "netmail-async"
+    server = smtp_server({"end_of_data": [{}, {"reply": "451 4.3.0 later"}]})
+    outcomes = adapter.run(request(server, sends=3))
+    assert [o.describe() for o in outcomes] == [
+        "success", "SmtpException(LocalErrorInProcessing)", "success"]
+    transcript = server.stop()
+    assert transcript.connections == 2  # the 451 ends the first connection; QUIT ends the second
+    assert transcript.commands[-1] == "QUIT"
+
+
 def test_module_object_accepted() -> None:
     adapter = NetmailAdapter(name="again", module=netmail)
     assert adapter.name == "again" and adapter._netmail is netmail
