@@ -46,7 +46,7 @@ class ReplyParser:
         """True when bytes of a reply not yet complete are buffered."""
         return bool(self._buffer) or self._code is not None
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         self._buffer += data
         if len(self._buffer) > MAX_LINE and b"\n" not in self._buffer[:MAX_LINE]:
             raise FormatException("The server sent a reply line longer than allowed.")

@@ -136,43 +136,115 @@ def drive(conversation: Generator[Any, Reply, T], connection: Connection, deadli
             connection.start_tls(*tls, deadline)
 
 
+class _Replies(asyncio.BufferedProtocol):
+    """An asyncio connection's protocol: the socket reads into one reusable buffer, whose
+    bytes go straight to the reply parser.
+
+    Not asyncio's ``StreamReader``: its transport asks ``recv`` for 256 KiB at a time, a new
+    buffer per read, which glibc gives a mapping of its own (an mmap, an mremap and an munmap
+    per reply) in a process that has not yet freed a large block. ``recv_into`` one buffer
+    allocates nothing: 359-458 us of CPU per 1 KiB message on a kept connection, against
+    505-552 us through a ``StreamReader`` (side by side, three rounds).
+    """
+
+    def __init__(self) -> None:
+        self.parser = ReplyParser()
+        self._buffer = memoryview(bytearray(_READ_SIZE))
+        self._loop = asyncio.get_running_loop()
+        self._arrived: asyncio.Future[None] | None = None
+        self._writable: asyncio.Future[None] | None = None
+        self.ended: BaseException | None = None
+        """Why no more bytes will come: the server closed, or the connection broke."""
+        self._malformed: FormatException | None = None
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        try:
+            self.parser.feed(self._buffer[:nbytes])
+        except FormatException as exc:
+            self._malformed = exc
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.ended = self.ended or _closed_by_server()
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.ended = self.ended or exc or _closed_by_server()
+        self._wake()
+        self.resume_writing()
+
+    def pause_writing(self) -> None:
+        self._writable = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        writable, self._writable = self._writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
+
+    async def more(self) -> None:
+        """Wait until more bytes have reached the parser; raise if none ever will."""
+        if self._malformed is not None:
+            raise self._malformed
+        if self.ended is not None:
+            raise self.ended
+        self._arrived = self._loop.create_future()
+        await self._arrived
+
+    async def drain(self) -> None:
+        if self._writable is not None:
+            await self._writable
+        if self.ended is not None:
+            raise self.ended
+
+    def _wake(self) -> None:
+        arrived, self._arrived = self._arrived, None
+        if arrived is not None and not arrived.done():
+            arrived.set_result(None)
+
+
 class AsyncConnection:
     """An asyncio TCP (and later TLS) connection to one server, bound to its event loop."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader, self._writer = reader, writer
-        self._parser = ReplyParser()
+    def __init__(self, transport: asyncio.Transport, replies: _Replies) -> None:
+        self._transport, self._replies = transport, replies
         self.loop = asyncio.get_running_loop()
         self.replies_read = 0
 
     @classmethod
     async def open(cls, host: str, port: int) -> AsyncConnection:
-        reader, writer = await asyncio.open_connection(host, port, limit=_READ_SIZE)
-        sock = writer.get_extra_info("socket")
+        transport, replies = await asyncio.get_running_loop().create_connection(
+            _Replies, host, port)
+        sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(reader, writer)
+        return cls(transport, replies)
 
     async def write(self, chunks: tuple[bytes, ...]) -> None:
-        self._writer.writelines(chunks)
-        await self._writer.drain()
+        if self._replies.ended is not None:
+            raise self._replies.ended
+        self._transport.writelines(chunks)
+        await self._replies.drain()
 
     async def read_reply(self) -> Reply:
-        while (reply := self._parser.next_reply()) is None:
-            data = await self._reader.read(_READ_SIZE)
-            if not data:
-                raise _closed_by_server()
-            self._parser.feed(data)
+        while (reply := self._replies.parser.next_reply()) is None:
+            await self._replies.more()
         self.replies_read += 1
         return reply
 
     async def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> None:
-        _refuse_early_data(self._parser)
-        await self._writer.start_tls(context, server_hostname=server_hostname)
+        _refuse_early_data(self._replies.parser)
+        tls = await self.loop.start_tls(self._transport, self._replies, context,
+                                        server_hostname=server_hostname)
+        assert tls is not None
+        self._transport = tls  # type: ignore[assignment]
 
     def is_stale(self) -> bool:
-        return (self._parser.pending or self._writer.is_closing() or self._reader.at_eof()
-                or asyncio.get_running_loop() is not self.loop)
+        return (self._replies.parser.pending or self._replies.ended is not None
+                or self._transport.is_closing() or asyncio.get_running_loop() is not self.loop)
 
     async def quit(self, seconds: float) -> None:
         with contextlib.suppress(OSError, FormatException, TimeoutError):
@@ -183,7 +255,7 @@ class AsyncConnection:
 
     def abort(self) -> None:
         with contextlib.suppress(RuntimeError):  # its loop may be closed already
-            self._writer.transport.abort()
+            self._transport.abort()
 
 
 async def drive_async(conversation: Generator[Any, Reply, T], connection: AsyncConnection,

@@ -2,7 +2,8 @@
 
 Hypothesis writes scripts (any reply code at any step, malformed replies, drops, delays around
 the timeout, several recipients with mixed replies); each runs against a real scripted server
-and netmail, and the outcome must equal what ``harness.oracle`` says the contract requires.
+and netmail (``send``, and ``send_mail_async``), and the outcome must equal what
+``harness.oracle`` says the contract requires.
 CI runs a fixed-seed few hundred; ``SMTP_ORACLE_EXAMPLES=5000`` runs more.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,10 +82,12 @@ def asdict_actions(session: Session) -> list[tuple[str, Action]]:
             for step in ("greeting", "ehlo", "mail", "data", "end_of_data")]
 
 
+@pytest.mark.parametrize("use_asyncio", [False, True], ids=["send", "send_mail_async"])
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(session=sessions, recipients=recipient_lists)
-def test_netmail_meets_the_oracle(session: Session, recipients: list[str]) -> None:
+def test_netmail_meets_the_oracle(use_asyncio: bool, session: Session,
+                                  recipients: list[str]) -> None:
     server = shared_host().start(script_of(session))
     request = ClientRequest(
         scenario="generated", host=HOST, port=server.port, enable_ssl=False, timeout=TIMEOUT,
@@ -91,7 +95,7 @@ def test_netmail_meets_the_oracle(session: Session, recipients: list[str]) -> No
         sends=1, ca_file=None,
         message=MessageSpec(from_="s@example.com", to=tuple(recipients)))
     try:
-        outcomes = NetmailAdapter().run(request)
+        outcomes = NetmailAdapter(use_asyncio=use_asyncio).run(request)
     finally:
         transcript = server.stop()
     expected = expected_outcome(session, recipients, TIMEOUT)

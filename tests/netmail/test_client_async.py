@@ -12,6 +12,7 @@ from harness.server import RunningServer
 from netmail import (
     AsyncCompletedEventArgs,
     InvalidOperationException,
+    MailMessage,
     SmtpClient,
     SmtpException,
     SmtpFailedRecipientException,
@@ -116,3 +117,21 @@ def test_send_mail_async_times_out(smtp_server: Server) -> None:
             await client.send_mail_async(simple_message())
         client.dispose()
     asyncio.run(main())
+
+
+def test_send_mail_async_streams_a_large_body_whole_over_tls(smtp_server: Server) -> None:
+    """8 MiB is more than the transport buffers: writing waits for the server to drain it."""
+    server = smtp_server({"tls": {}, "extensions": ["SIZE 67108864", "8BITMIME"]})
+    body = "".join(f"line {i:07d} of a large body\n" for i in range(300_000))  # ~8.4 MiB
+
+    async def main() -> None:
+        async with client_for(server, enable_ssl=True, timeout=60) as client:
+            await client.send_mail_async(MailMessage("s@example.com", "r@example.com", "big",
+                                                     body))
+    asyncio.run(main())
+    [received] = server.stop().messages
+    assert received.delivered
+    text = received.raw.decode()
+    assert "line 0000000 of a large body\r\n" in text
+    assert text.endswith("line 0299999 of a large body\r\n")
+    assert text.count(" of a large body\r\n") == 300_000
