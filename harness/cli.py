@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from .adapters import KNOWN, Adapter, make_adapter
@@ -29,6 +29,7 @@ from .report.html import write_html
 from .report.json_report import write_json
 from .report.junit import write_junit
 from .report.markdown import write_markdown
+from .report.progress import Progress
 from .report.table import render_table, summary
 from .runner import DEFAULT_JOBS, run_all
 from .schema import SCENARIO_SCHEMA
@@ -192,7 +193,7 @@ def _run(args: argparse.Namespace) -> int:
         print("no scenarios selected", file=sys.stderr)
         return EXIT_USAGE
     started = time.monotonic()
-    progress = _progress(len(scenarios) * len(adapters))
+    progress = Progress(len(scenarios) * len(adapters), sys.stderr)
     try:
         verdicts = run_all(scenarios, adapters, args.jobs, on_verdict=progress)
     finally:
@@ -250,18 +251,6 @@ def _print_results(verdicts: list[Verdict], elapsed: float, verbose: bool) -> No
         print(text if verbose else text.split("\n  transcript:")[0])
     print()
     print(summary(verdicts, elapsed))
-
-
-def _progress(total: int) -> Callable[[Verdict], None]:
-    done = 0
-
-    def report(_: Verdict) -> None:
-        nonlocal done
-        done += 1
-        if sys.stderr.isatty():
-            print(f"\r{done}/{total} scenarios", end="" if done < total else "\n",
-                  file=sys.stderr, flush=True)
-    return report
 
 
 def _colour() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from harness.adapters import NetmailAdapter
 from harness.model import FailedRecipient, Scenario
 from harness.outcome import Outcome
 from harness.report.json_report import verdict_json, write_json
+from harness.report.progress import Progress
 from harness.report.table import actual_text, expected_text, render_table, summary
 from harness.runner import run_scenario
 from harness.verdict import NOT_RUNNABLE, Verdict, harness_error, judge
@@ -207,3 +209,33 @@ def test_write_json_file(verdicts: dict[str, Verdict], tmp_path: Path) -> None:
         ("report/delivered", "netmail"), ("report/recipients", "netmail")]
     assert all(set(r) >= REQUIRED for r in rows)
     assert rows == json.loads(json.dumps(rows, sort_keys=True))
+
+
+# -- progress -----------------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_in_a_log_is_a_plain_line_every_tenth(verdicts: dict[str, Verdict]) -> None:
+    log = io.StringIO()
+    progress = Progress(20, log)
+    for verdict in [verdicts["pass"]] * 13 + [verdicts["fail"]] + [verdicts["deviates"]] * 6:
+        progress(verdict)
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "progress: 2/20 scenarios, 0 failing"
+    assert lines[6] == "progress: 14/20 scenarios, 1 failing"
+    assert lines[-1] == "progress: 20/20 scenarios, 1 failing"
+    assert len(lines) == 10 and "\r" not in log.getvalue()
+
+
+def test_progress_on_a_terminal_is_one_redrawn_bar(verdicts: dict[str, Verdict]) -> None:
+    terminal = Terminal()
+    progress = Progress(3, terminal)
+    for verdict in (verdicts["error"], verdicts["pass"], verdicts["pass"]):
+        progress(verdict)
+    frames = terminal.getvalue().split("\r")[1:]
+    assert frames[0] == f"[{'#' * 10}{'.' * 20}] 1/3 scenarios, 1 failing"
+    assert frames[-1] == f"[{'#' * 30}] 3/3 scenarios, 1 failing\n"
