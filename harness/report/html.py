@@ -22,7 +22,7 @@ _PAGE = """<!doctype html>
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.4em; margin: 0 0 .3em; }
-#summary { margin-bottom: 1em; color: #444; white-space: pre-line; }
+#summary { margin-bottom: 1em; color: #444; white-space: pre-wrap; }
 #controls { margin-bottom: .8em; display: flex; gap: .8em; align-items: center; }
 #layout { display: flex; gap: 1.2em; align-items: flex-start; }
 table { border-collapse: collapse; }
