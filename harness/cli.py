@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -299,15 +298,18 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"serving {scenario.id} on {server.address}:{server.port} (Ctrl-C to stop)",
-          flush=True)
-    if scenario.server.certificate:
-        print(f"STARTTLS certificate: {scenario.server.certificate}; CA to trust: {ca_file()}",
-              flush=True)
-    for stop in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a shell's background job
-        signal.signal(stop, _interrupt)          # starts with it ignored
+    # Before the "serving" line: whoever reads it may stop us at once. SIGINT too: a shell's
+    # background job starts with it ignored.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
-        threading.Event().wait()
+        print(f"serving {scenario.id} on {server.address}:{server.port} (Ctrl-C to stop)",
+              flush=True)
+        if scenario.server.certificate:
+            print(f"STARTTLS certificate: {scenario.server.certificate}; CA to trust: "
+                  f"{ca_file()}", flush=True)
+        while True:  # not one endless wait: a signal landing just before it would go unseen
+            time.sleep(0.25)
     transcript = server.stop(settle=0.5)
     print(f"stopped: {transcript.connections} connection(s), delivered to "
           f"{transcript.delivered_to or 'nobody'}", flush=True)

@@ -81,3 +81,16 @@ def test_a_background_serve_stops_on_sigint_too(tmp_path: Path) -> None:
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "stopped: 1 connection(s), delivered to nobody" in output
+
+
+def test_a_signal_right_after_serving_is_announced_stops_it_cleanly(tmp_path: Path) -> None:
+    """Whoever reads the "serving" line may stop the server at once: never a hang (a signal
+    landing just before a wait without end), never an "interrupted" exit."""
+    scenario = tmp_path / "reject.yaml"
+    scenario.write_text(REJECTING)
+    for stop in [signal.SIGINT, signal.SIGTERM] * 4:
+        process, _ = start_serve(scenario)
+        process.send_signal(stop)
+        output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, (stop, output)
+        assert "stopped: 0 connection(s), delivered to nobody" in output
