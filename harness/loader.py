@@ -211,11 +211,11 @@ def _problem(error: jsonschema.ValidationError) -> tuple[list[Any], str]:
     elif error.validator == "pattern" and error.schema is REPLY_LINE:
         message = (f"{error.instance!r} does not start with a three-digit reply code "
                    f"(bytes that are not a reply go in raw:)")
+    elif error.schema is STATUS_CODE and not isinstance(error.instance, str):
+        message = f"{error.instance!r} is not an SmtpStatusCode name, a number or null"
     elif error.schema is STATUS_CODE:
         message = _unknown(f"{error.instance!r} is not an SmtpStatusCode name",
                            error.instance, [member.name for member in SmtpStatusCode])
-        if not isinstance(error.instance, str):
-            message = f"{error.instance!r} is not an SmtpStatusCode name, a number or null"
     return at, message
 
 

@@ -56,14 +56,10 @@ class NetmailAdapter:
             client.send_async(message if message is not None else nm.MailMessage(
                 "in-progress@example.com", "in-progress@example.com"))
         loop = asyncio.new_event_loop() if self._use_asyncio else None
+        send = ((lambda: loop.run_until_complete(client.send_mail_async(message)))
+                if loop is not None else (lambda: client.send(message)))
         try:
-            if loop is not None:
-                outcomes = [capture(lambda: loop.run_until_complete(
-                    client.send_mail_async(message)), describe_exception)
-                    for _ in range(request.sends)]
-            else:
-                outcomes = [capture(lambda: client.send(message), describe_exception)
-                            for _ in range(request.sends)]
+            outcomes = [capture(send, describe_exception) for _ in range(request.sends)]
             if request.state == "send-in-progress":
                 client.send_async_cancel()
                 finished.wait(request.timeout + 5)

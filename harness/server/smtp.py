@@ -275,9 +275,9 @@ class ScriptedSMTP(SMTP):
             self._draining = True
             self._leave_data_phase()
         elif reset:
-            sock = self.transport.get_extra_info("socket")
-            if sock is not None:  # linger 0: the close sends RST instead of FIN
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            if self._socket is not None:  # linger 0: the close sends RST instead of FIN
+                self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                        struct.pack("ii", 1, 0))
             self.transport.abort()
         else:
             self.transport.close()
