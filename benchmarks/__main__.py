@@ -3,6 +3,10 @@
 Contenders of a group run side by side (interleaved rounds, same server process), and the
 table quotes medians and the ratio to the group's baseline, because on a shared machine only
 ratios measured together mean anything. ``SMTP_BENCH_SHORT=1`` for a quick smoke run.
+
+The exit status is 1 when a section raised, or, with ``--strict`` or ``CI=true``, when a figure
+was skipped because its real program (Postfix's smtp-sink, valgrind) is missing: CI must not
+pass with a figure silently gone. The sections that worked are still printed and written.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, fields, replace
+
+from tests.real_programs import in_ci
 
 from . import SHORT, SIZES, Sizes
 from .clients import (
@@ -67,6 +73,18 @@ class Row:
 HEADER = Row("case", "contender", "N", "median/item", "per second", "ratio", "client CPU",
              "server CPU", "note")
 Section = tuple[str, list[Row]]
+SKIPPED = "skipped: "  # the note of a row whose real program is missing
+
+
+def skipped(case: str, program: str, reason: str) -> Row:
+    """The row standing for a figure whose real program is missing (a failure with --strict)."""
+    return Row(case, program, "-", "-", "-", "-", note=f"{SKIPPED}{reason}")
+
+
+def missing_programs(sections: list[Section]) -> list[str]:
+    """``program: reason`` for each skipped row of ``sections``."""
+    return [f"{row.contender}: {row.note.removeprefix(SKIPPED)}"
+            for _, table in sections for row in table if row.note.startswith(SKIPPED)]
 
 
 def duration(seconds: float) -> str:
@@ -191,8 +209,7 @@ def ingest(sizes: Sizes) -> list[Section]:
                               sizes.ingest, sizes.rounds)
         table += rows("Postfix smtp-sink", results, results[0].name)
     else:
-        table.append(Row("Postfix smtp-sink", "smtp-sink / smtp-source", "-", "-", "-", "-",
-                         note=f"skipped: {MISSING}"))
+        table.append(skipped("Postfix smtp-sink", "smtp-sink / smtp-source", MISSING))
     return [("2. Fake-server ingest, 1 KiB messages from the same fast client; ratio to bare "
              "aiosmtpd", table)]
 
@@ -300,8 +317,7 @@ def instructions(sizes: Sizes) -> list[Section]:
     title = ("7. Instructions per message, counted by callgrind (full mode: the same to within "
              "1% run to run); ratio = the baseline's count over this one's")
     if VALGRIND is None:
-        return [(title, [Row("callgrind", "valgrind", "-", "-", "-", "-",
-                             note=f"skipped: {COUNTING_MISSING}")])]
+        return [(title, [skipped("callgrind", "valgrind", COUNTING_MISSING)])]
     few, many = sizes.counted
     servers = {"aiosmtpd Controller": "aiosmtpd", "harness scripted": "harness"}
     clients = {"smtplib.send_message": "smtplib",
@@ -360,37 +376,52 @@ def render(sections: list[Section], markdown: bool) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen sections; 0 if every one worked (and, strict, none was skipped), else 1."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections (default: all of {', '.join(SECTIONS)})")
     parser.add_argument("--markdown", metavar="FILE",
                         help="also write the tables as Markdown to FILE")
+    parser.add_argument("--strict", action="store_true",
+                        help="a figure skipped for a missing real program (smtp-sink, valgrind) "
+                             "fails the run (implied by CI=true)")
     args = parser.parse_args(argv)
+    strict = args.strict or in_ci()
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(chosen) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     started = time.perf_counter()
     sections: list[Section] = []
+    failures: list[str] = []
     for name in chosen:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         try:
-            sections += SECTIONS[name](SIZES)
+            produced = SECTIONS[name](SIZES)
         except Exception as exc:  # one broken figure must not lose the others
             traceback.print_exc()
-            sections.append((f"{name}: FAILED", [Row(name, f"{type(exc).__name__}: {exc}",
-                                                     "", "", "", "")]))
+            failures.append(f"FAILED section {name}: {type(exc).__name__}: {exc}")
+            continue
+        sections += produced
+        if strict:
+            failures += [f"FAILED section {name}: missing real program in CI: {missing}"
+                         for missing in missing_programs(produced)]
     machine = (f"{cpu_model()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
                f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
                f"{'SHORT mode' if SHORT else 'full mode'}, {SIZES.rounds} round(s), medians; "
                f"took {time.perf_counter() - started:.0f} s")
     print(machine)
     print(render(sections, markdown=False))
+    if failures:
+        print("\n" + "\n".join(failures))
     if args.markdown:
         with open(args.markdown, "w") as out:
             out.write(machine + "\n" + render(sections, markdown=True) + "\n")
+            if failures:
+                out.write("\n" + "".join(f"- **{line}**\n" for line in failures))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,7 +3,8 @@
 ``pytest benchmarks/ --benchmark-only`` runs these; the project's own ``pytest`` never
 collects them (its testpaths are ``tests`` and ``scenarios``). Nothing here asserts a speed:
 on a shared machine that would only make CI flaky. ``python -m benchmarks`` gives the
-side-by-side table with ratios.
+side-by-side table with ratios. ``--strict-programs`` (or ``CI=true``): a benchmark whose real
+program is missing (Postfix's smtp-sink) fails instead of skipping, as in tests/.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from contextlib import ExitStack
 
 import pytest
 
+from tests import real_programs
+
 from .clients import ServerFactory, ServerProcess
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    real_programs.add_option(parser)
 
 
 @pytest.fixture(autouse=True)

@@ -17,25 +17,27 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from smtp_contract import CONDITIONS
+
 from .adapters import KNOWN, Adapter, make_adapter
 from .adapters.process import AdapterError, ClientUnavailable
 from .keyword import keyword_filter
 from .loader import ScenarioError, load_scenario, load_scenarios
-from .model import CONDITIONS, Scenario
-from .profiles import common_fields, observed_profile, write_profile
+from .model import REFERENCE_CLIENTS, Scenario
+from .profiles import observe, reason_for, write_profile
 from .report.baseline import compare, read_baseline, update_baseline
 from .report.html import write_html
 from .report.json_report import write_json
 from .report.junit import write_junit
 from .report.markdown import write_markdown
 from .report.progress import Progress
-from .report.table import render_table, summary
+from .report.table import causes_text, render_table, summary
 from .runner import DEFAULT_JOBS, run_all
 from .schema import SCENARIO_SCHEMA
 from .server import ca_file, shared_host
 from .server.transcript import render_event
 from .template import starting_point
-from .verdict import DEVIATES, ERROR, FAIL, Verdict
+from .verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, Verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -77,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="fail only on regressions against this baseline file")
     run.add_argument("--update-baseline", action="store_true",
                      help="write the results into the --baseline file")
+    run.add_argument("--reference", action="append", default=[], metavar="NAME",
+                     help="hold this client to the documentation too: a profile for it is an "
+                          "error (netmail and netmail-async always are)")
+    run.add_argument("--contract-only", action="store_true",
+                     help="judge only what the contract promises (exception, status code, "
+                          "failed recipients, delivery); details such as message text, inner "
+                          "exception, QUIT and connection reuse are not judged")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="explain failures with the full server transcript")
     run.set_defaults(command=_run)
@@ -105,8 +114,15 @@ def _parser() -> argparse.ArgumentParser:
         "profile", help="record a client's observed deviations as profiles in the files")
     _add_selection(profile)
     profile.add_argument("--client", required=True, metavar="NAME", help="the client run")
-    profile.add_argument("--why", required=True,
-                         help="one line: why the client departs from the documentation")
+    profile.add_argument("--why", metavar="TEXT",
+                         help="why the client departs from the documentation, for each profile "
+                              "without a --why-for match or a reason of its own already")
+    profile.add_argument("--why-for", nargs=2, action="append", default=[],
+                         metavar=("GLOB", "TEXT"),
+                         help="the reason for the scenarios whose id matches GLOB (one cause, "
+                              "one reason); repeatable, the first match wins")
+    profile.add_argument("--reference", action="append", default=[], metavar="NAME",
+                         help="another client held to the documentation (no profile allowed)")
     profile.add_argument("--dry-run", action="store_true", help="show, do not write")
     profile.add_argument("--runs", type=int, default=2, metavar="N",
                          help="observe N runs and pin only what they all agree on (default 2)")
@@ -175,8 +191,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: baseline {args.baseline}: no such file (make one with "
               f"--update-baseline)", file=sys.stderr)
         return EXIT_USAGE
+    baseline: dict[str, dict[str, str]] | None = None
+    if args.baseline is not None and not args.update_baseline:
+        try:  # a corrupt baseline is found before the run, not after it
+            baseline = read_baseline(args.baseline)
+        except (OSError, ValueError) as error:
+            print(f"error: baseline {args.baseline}: {error}", file=sys.stderr)
+            return EXIT_USAGE
     scenarios = _selected(args)
     if scenarios is None:
+        return EXIT_USAGE
+    profiled = _profiled_references(scenarios, set(args.reference))
+    for problem in profiled:
+        print(f"error: {problem}", file=sys.stderr)
+    if profiled:
         return EXIT_USAGE
     adapters = []
     try:
@@ -194,15 +222,17 @@ def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     progress = Progress(len(scenarios) * len(adapters), sys.stderr)
     try:
-        verdicts = run_all(scenarios, adapters, args.jobs, on_verdict=progress)
+        verdicts = run_all(scenarios, adapters, args.jobs, on_verdict=progress,
+                           contract_only=args.contract_only)
     finally:
         for adapter in adapters:
             adapter.close()
     elapsed = time.monotonic() - started
     _print_results(verdicts, elapsed, args.verbose)
     _write_reports(args, verdicts, summary(verdicts, elapsed))
-    if args.baseline is None:
-        return EXIT_FAILED if any(v.status in (FAIL, ERROR) for v in verdicts) else EXIT_OK
+    if all(v.status == NOT_RUNNABLE for v in verdicts):
+        print("FAILED: no scenario ran (every result is not runnable): nothing was checked")
+        return EXIT_FAILED
     if args.update_baseline:
         try:
             kept = update_baseline(verdicts, args.baseline)
@@ -212,7 +242,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"baseline {args.baseline}: {len(verdicts)} result(s) recorded, {kept} kept "
               f"from scenarios or clients not in this run")
         return EXIT_OK
-    return _gate(args.baseline, verdicts)
+    if baseline is None:
+        return EXIT_FAILED if any(v.status in (FAIL, ERROR) for v in verdicts) else EXIT_OK
+    return _gate(args.baseline, baseline, verdicts)
 
 
 def _write_reports(args: argparse.Namespace, verdicts: list[Verdict], text: str) -> None:
@@ -226,16 +258,19 @@ def _write_reports(args: argparse.Namespace, verdicts: list[Verdict], text: str)
             print(f"wrote {path}")
 
 
-def _gate(path: Path, verdicts: list[Verdict]) -> int:
-    try:
-        comparison = compare(read_baseline(path), verdicts)
-    except (OSError, ValueError, KeyError) as error:
-        print(f"error: baseline {path}: {error}", file=sys.stderr)
-        return EXIT_USAGE
+def _profiled_references(scenarios: list[Scenario], references: set[str]) -> list[str]:
+    """A located problem for each profile of a client marked ``--reference``."""
+    return [f"{s.path}:{profile.line}: profiles.{name}: {name} is a reference client "
+            "(--reference): it is held to the documentation itself and can have no profile"
+            for s in scenarios for name, profile in s.profiles if name in references]
+
+
+def _gate(path: Path, baseline: dict[str, dict[str, str]], verdicts: list[Verdict]) -> int:
+    comparison = compare(baseline, verdicts)
     for line in comparison.fixed:
         print(f"fixed: {line}")
-    for line in comparison.regressions:
-        print(f"REGRESSION: {line}")
+    for regression in comparison.regressions:
+        print(f"REGRESSION: {regression}")
     print(f"baseline {path}: {len(comparison.regressions)} regression(s), "
           f"{len(comparison.fixed)} fixed")
     return EXIT_FAILED if comparison.regressions else EXIT_OK
@@ -248,6 +283,10 @@ def _print_results(verdicts: list[Verdict], elapsed: float, verbose: bool) -> No
         print()
         text = verdict.explain()
         print(text if verbose else text.split("\n  transcript:")[0])
+    causes = causes_text(verdicts)
+    if causes:
+        print()
+        print(causes)
     print()
     print(summary(verdicts, elapsed))
 
@@ -317,6 +356,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
+    references = _references(args)
+    if args.client.partition("=")[0] in references:
+        print(f"error: client {args.client!r}: a reference client is held to the "
+              "documentation itself and can have no profile", file=sys.stderr)
+        return EXIT_USAGE
     scenarios = _selected(args)
     if scenarios is None:
         return EXIT_USAGE
@@ -327,40 +371,45 @@ def _profile(args: argparse.Namespace) -> int:
         print(f"error: client {args.client!r}: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        wanted = (FAIL, DEVIATES) if args.replace else (FAIL,)
-        first = {v.scenario.id: v for v in run_all(scenarios, [adapter]) if v.status in wanted}
-        if not first:
+        found = observe(scenarios, adapter, args.runs, lambda s, a: run_all(s, [a]),
+                        again=args.replace)
+        if not found:
             print("0 profile(s) to write")
             return EXIT_OK
-        observed = {key: observed_profile(v, args.why) for key, v in first.items()}
-        varying: dict[str, list[str]] = {key: [] for key in first}
-        for _ in range(max(1, args.runs) - 1):
-            for verdict in run_all([s for s in scenarios if s.id in first], [adapter]):
-                key = verdict.scenario.id
-                observed[key], differ = common_fields(observed[key],
-                                                      observed_profile(verdict, args.why))
-                varying[key] += differ
-        written = []
-        for key, verdict in first.items():
-            fields = observed[key]
-            note = (f" (not pinned, varies between runs: {', '.join(varying[key])})"
-                    if varying[key] else "")
-            print(f"{verdict.scenario.path}: profiles.{adapter.name}: "
+        chosen = [(entry, reason_for(entry.scenario, adapter.name, args.why_for, args.why))
+                  for entry in found]
+        unstable = [entry for entry in found if entry.varying]
+        unexplained = [entry for entry, why in chosen if why is None]
+        for entry, why in chosen:
+            fields = {"why": why, **entry.fields}
+            note = (f" (not stable: {', '.join(entry.varying)} varies between runs)"
+                    if entry.varying else "")
+            print(f"{entry.scenario.path}: profiles.{adapter.name}: "
                   f"{json.dumps(fields, ensure_ascii=False)}{note}")
-            if not args.dry_run:
-                write_profile(verdict.scenario.path, adapter.name, fields)
-                written.append(verdict.scenario.path)
+        for entry in unexplained:
+            print(f"error: {entry.scenario.id}: no reason given (--why, or --why-for "
+                  f"{entry.scenario.id} TEXT)", file=sys.stderr)
+        if unstable or unexplained:
+            print(f"nothing written: {len(unstable)} not stable, {len(unexplained)} without a "
+                  f"reason")
+            return EXIT_FAILED
         if args.dry_run:
-            print(f"{len(first)} profile(s) to write")
+            print(f"{len(found)} profile(s) to write")
             return EXIT_OK
-        rerun = _rerun(written, adapter)
+        for entry, why in chosen:
+            write_profile(entry.scenario.path, adapter.name, {"why": why, **entry.fields})
+        rerun = _rerun([entry.scenario.path for entry in found], adapter)
     finally:
         adapter.close()
-    unstable = [v for v in rerun if v.status != DEVIATES]
-    for verdict in unstable:
+    unstable_now = [v for v in rerun if v.status != DEVIATES]
+    for verdict in unstable_now:
         print(f"not stable: {verdict.scenario.id}: {verdict.status}: {verdict.differences}")
-    print(f"{len(written)} profile(s) written; {len(unstable)} not stable on a third run")
-    return EXIT_FAILED if unstable else EXIT_OK
+    print(f"{len(found)} profile(s) written; {len(unstable_now)} not stable on a third run")
+    return EXIT_FAILED if unstable_now else EXIT_OK
+
+
+def _references(args: argparse.Namespace) -> set[str]:
+    return {*REFERENCE_CLIENTS, *getattr(args, "reference", ())}
 
 
 def _rerun(paths: list[Path], adapter: Adapter) -> list[Verdict]:

@@ -17,11 +17,12 @@ from typing import Any
 import jsonschema
 import yaml
 
-from netmail.errors import SmtpStatusCode
+from smtp_contract import SmtpStatusCode
 
 from .model import (
     NO_INNER,
     NO_STATUS,
+    REFERENCE_CLIENTS,
     Action,
     ClientSpec,
     Expectation,
@@ -205,6 +206,10 @@ def _problem(error: jsonschema.ValidationError) -> tuple[list[Any], str]:
         choices = ["null" if c is None else str(c) for c in error.validator_value]
         message = _unknown(f"{error.instance!r} is not one of the allowed values",
                            error.instance, choices)
+    elif error.validator == "not" and error.instance in REFERENCE_CLIENTS:
+        at.append(error.instance)
+        message = (f"{error.instance} is a reference client: it is held to the documentation "
+                   "itself and can have no profile")
     elif error.validator == "required" and isinstance(error.instance, dict):
         at.append(next(k for k in error.validator_value if k not in error.instance))
         message = "this field is required"
@@ -256,11 +261,11 @@ class _FieldProblem(Exception):
 
 def _build(path: Path, data: dict[str, Any]) -> Scenario:
     expect = _expectation(data["expect"], ["expect"])
-    profiles = tuple(
-        (name, replace(expect, **_expectation_fields(fields, ["profiles", name]),
-                       **dict.fromkeys(fields.get("unchecked", ()))))
-        for name, fields in sorted(data.get("profiles", {}).items())
-    )
+    if data.get("server") is None and expect.server != ServerFacts():
+        raise _FieldProblem(["expect", "server"], "the scenario has no server to check: give "
+                                                  "it one (server: {}) or drop this part")
+    profiles = tuple((name, _profile(expect, fields, ["profiles", name]))
+                     for name, fields in sorted(data.get("profiles", {}).items()))
     return Scenario(
         id=data["id"],
         condition=data["condition"],
@@ -273,6 +278,44 @@ def _build(path: Path, data: dict[str, Any]) -> Scenario:
         expect=expect,
         profiles=profiles,
     )
+
+
+def _profile(expect: Expectation, data: dict[str, Any], at: list[Any]) -> Expectation:
+    """A profile narrows ``expect`` field by field (server facts and earlier sends included):
+    what it names replaces the documented value, what it lists in ``unchecked`` is not
+    checked, and everything else is checked exactly as ``expect`` checks it."""
+    if at[-1] in REFERENCE_CLIENTS:
+        raise _FieldProblem(at, f"{at[-1]} is a reference client: it is held to the "
+                                "documentation itself and can have no profile")
+    fields = _expectation_fields(data, at)
+    server = fields.pop("server", {})
+    earlier = fields.pop("earlier", ())
+    unchecked = tuple(data.get("unchecked", ()))
+    for index, name in enumerate(unchecked):
+        where = [*at, "unchecked", index]
+        field, _, server_field = name.partition(".")
+        if (server_field or field) in (server if server_field else data):
+            raise _FieldProblem(where, f"{name} is both given and unchecked: give one")
+        if not _checks(expect, name):
+            raise _FieldProblem(where, f"expect does not check {name}: nothing to uncheck")
+        if server_field:
+            server[server_field] = () if server_field.startswith("data_") else None
+        else:
+            fields[field] = None
+    steps = max(len(expect.earlier), len(earlier))
+    return replace(
+        expect, **fields, unchecked=unchecked, line=getattr(data, "line", 0),
+        server=replace(expect.server, **server),
+        earlier=tuple(replace(expect.earlier[i] if i < len(expect.earlier) else Expectation(),
+                              **(earlier[i] if i < len(earlier) else {}))
+                      for i in range(steps)))
+
+
+def _checks(expect: Expectation, name: str) -> bool:
+    """Whether ``expect`` checks the field ``name`` (``inner``, ``server.commands``)."""
+    field, _, server_field = name.partition(".")
+    value = getattr(expect.server, server_field) if server_field else getattr(expect, field)
+    return value not in (None, ())
 
 
 def _server(data: dict[str, Any]) -> ServerScript:
@@ -349,10 +392,16 @@ def _message(data: dict[str, Any] | None) -> MessageSpec | None:
 
 
 def _expectation(data: dict[str, Any], at: list[Any]) -> Expectation:
-    return Expectation(**_expectation_fields(data, at))
+    fields = _expectation_fields(data, at)
+    return Expectation(**{**fields, "line": getattr(data, "line", 0),
+                          "server": ServerFacts(**fields.get("server", {})),
+                          "earlier": tuple(Expectation(**item)
+                                           for item in fields.get("earlier", ()))})
 
 
 def _expectation_fields(data: dict[str, Any], at: list[Any]) -> dict[str, Any]:
+    """The fields ``data`` gives, as model values; ``server`` and each of ``earlier`` stay
+    mappings, so that a profile can lay them over ``expect`` field by field."""
     fields: dict[str, Any] = {}
     for key, value in data.items():
         if key == "status_code":
@@ -366,13 +415,12 @@ def _expectation_fields(data: dict[str, Any], at: list[Any]) -> dict[str, Any]:
         elif key == "unchecked":
             continue
         elif key == "earlier":
-            fields[key] = tuple(Expectation(**_expectation_fields(item, [*at, key, i]))
+            fields[key] = tuple(_expectation_fields(item, [*at, key, i])
                                 for i, item in enumerate(value))
         elif key == "inner":
             fields[key] = NO_INNER if value is None else value
         elif key == "server":
-            fields[key] = ServerFacts(**{k: tuple(v) if isinstance(v, list) else v
-                                         for k, v in value.items()})
+            fields[key] = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
         else:
             fields[key] = value
     return fields

@@ -16,41 +16,13 @@ STEPS = ("greeting", "ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data",
          "rset", "quit")
 """Points of a session a script can act on; each names the command it answers."""
 
-CONDITIONS = {
-    "message-null": "message is null",
-    "send-in-progress": "a SendAsync call is in progress",
-    "from-null": "MailMessage.From is null",
-    "no-recipients": "no recipients in To, CC and Bcc",
-    "host-null": "Network delivery and Host is null",
-    "host-empty": "Network delivery and Host is the empty string",
-    "port-invalid": "Network delivery and Port is zero, negative or greater than 65,535",
-    "disposed": "the client has been disposed",
-    "connect-failed": "the connection to the SMTP server failed",
-    "auth-failed": "authentication failed",
-    "timeout": "the operation timed out",
-    "ssl-pickup-directory": "EnableSsl with a pickup-directory delivery method",
-    "ssl-no-starttls": "EnableSsl, but the server did not advertise STARTTLS",
-    "recipients-failed": "the message could not be delivered to one or more recipients",
-    "delivered": "no failure: the message is delivered",
-    "server-reply-failed": "a server reply fails the transaction",
-    "protocol-violation": "the server broke the protocol: an unexpected or malformed reply",
-    "connection-dropped": "the server dropped the connection",
-    "tls-certificate": "the server's TLS certificate cannot be trusted",
-    "connection-reuse": "a second send on a kept connection",
-    "message-integrity": "the message arrives exactly as rendered",
-    "pickup-failed": "pickup-directory delivery fails (no directory, relative, IIS)",
-}
-"""The documented conditions of ``SmtpClient.Send`` first, then the families beyond them."""
+REFERENCE_CLIENTS = ("netmail", "netmail-async")
+"""Clients held to the documentation itself: they can have no profile (``run --reference``
+adds more)."""
 
-CONTRACT_EXCEPTIONS = (
-    "ArgumentNullException",
-    "InvalidOperationException",
-    "ObjectDisposedException",
-    "SmtpException",
-    "SmtpFailedRecipientException",
-    "SmtpFailedRecipientsException",
-)
-"""The exceptions the documentation names; ``expect.raises`` must be one of them (or null)."""
+CAPABILITIES = frozenset({"pickup", "async", "tls"})
+"""What a client may declare it cannot express (``Adapter.lacks``): a pickup-directory
+delivery, a send in progress (asynchronous send), STARTTLS."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +48,12 @@ class Action:
 DEFAULT_ACTION = Action()
 NO_INNER = "None"
 """``expect.inner: null`` in a file: the exception must have no inner exception."""
-UNCHECKABLE = ("status_code", "message_contains", "failed_recipients", "inner", "pickup_files")
-"""Fields a profile may leave unchecked when the client varies on them (never ``raises``)."""
+OUTCOME_FIELDS = ("status_code", "message_contains", "failed_recipients", "inner",
+                  "pickup_files")
+SERVER_FIELDS = ("connections", "commands", "data_sent", "delivered_to", "messages",
+                 "data_contains", "data_excludes")
+UNCHECKABLE = (*OUTCOME_FIELDS, *(f"server.{name}" for name in SERVER_FIELDS))
+"""Every field a profile may stop checking, by naming it in ``unchecked`` (never ``raises``)."""
 NO_STATUS = -1000
 """``status_code: null`` in a file: the exception must carry no status code at all."""
 
@@ -172,6 +148,11 @@ class Expectation:
     why: str | None = None
     earlier: tuple[Expectation, ...] = ()
     """Outcomes of the sends before the last, in order; a send not listed must succeed."""
+    unchecked: tuple[str, ...] = ()
+    """A profile's fields that the documentation's ``expect`` checks and this client is not
+    held to (reported with every verdict)."""
+    line: int = 0
+    """Where this expectation starts in its file (``expect:`` or ``profiles.<client>:``)."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +167,18 @@ class Scenario:
     message: MessageSpec | None
     expect: Expectation
     profiles: tuple[tuple[str, Expectation], ...] = ()
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """What a client must be able to express to run this scenario: ``pickup`` (a
+        pickup-directory delivery), ``async`` (a send in progress), ``tls`` (STARTTLS)."""
+        client = self.client
+        return frozenset(
+            name for name, needed in (
+                ("pickup", client.delivery_method != "network"),
+                ("async", client.state == "send-in-progress"),
+                ("tls", client.enable_ssl or bool(self.server and self.server.certificate)))
+            if needed)
 
     def expectation_for(self, client: str) -> tuple[Expectation, bool]:
         """The expectation a client is held to, and whether it is a recorded deviation."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from netmail.errors import SmtpStatusCode
+from smtp_contract import SmtpStatusCode
 
 from .model import DEFAULT_ACTION, NO_INNER, Action, Expectation, FailedRecipient, ServerFacts
 from .server.smtp import sent_code

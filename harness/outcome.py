@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from netmail.errors import SmtpStatusCode
+from smtp_contract import SmtpStatusCode
 
 from .model import NO_STATUS, FailedRecipient
 

@@ -24,6 +24,7 @@ from .adapters.process import NotRunnable
 from .model import Scenario
 from .server import HOST, ca_file, shared_host
 from .server.certificates import server_context
+from .server.transcript import Transcript
 from .verdict import NOT_RUNNABLE, Verdict, harness_error, judge
 
 DEFAULT_JOBS = 16
@@ -37,8 +38,9 @@ def budget(scenario: Scenario) -> float:
     return (scenario.client.timeout + delays) * scenario.client.sends + _MARGIN
 
 
-def run_scenario(scenario: Scenario, adapter: Adapter) -> Verdict:
-    """Run one scenario against one client and judge it."""
+def run_scenario(scenario: Scenario, adapter: Adapter, contract_only: bool = False) -> Verdict:
+    """Run one scenario against one client and judge it (``contract_only``: on the contract's
+    fields alone)."""
     started = time.monotonic()
     server = shared_host().start(scenario.server) if scenario.server else None
     try:
@@ -49,8 +51,8 @@ def run_scenario(scenario: Scenario, adapter: Adapter) -> Verdict:
             except NotRunnable as reason:
                 transcript = server.stop() if server else None
                 server = None
-                return harness_error(scenario, adapter.name, f"not runnable: {reason}",
-                                     transcript, time.monotonic() - started, NOT_RUNNABLE)
+                return _not_runnable(scenario, adapter, str(reason), transcript,
+                                     time.monotonic() - started)
             except Exception as exc:  # an adapter bug; the client's own errors are outcomes
                 transcript = server.stop() if server else None
                 server = None
@@ -61,12 +63,28 @@ def run_scenario(scenario: Scenario, adapter: Adapter) -> Verdict:
     finally:
         transcript = server.stop() if server else None
     return judge(scenario, adapter.name, outcomes, transcript, pickup_files,
-                 time.monotonic() - started)
+                 time.monotonic() - started, contract_only)
+
+
+def _not_runnable(scenario: Scenario, adapter: Adapter, reason: str,
+                  transcript: Transcript | None, seconds: float) -> Verdict:
+    """Not runnable when the client declares it lacks what the scenario needs; otherwise an
+    error (a runtime without TLS, a driver that cannot read the request): fail closed."""
+    explained = sorted(scenario.needs & adapter.lacks)
+    if explained:
+        return harness_error(scenario, adapter.name, f"not runnable: {reason}", transcript,
+                             seconds, NOT_RUNNABLE)
+    needs = ", ".join(sorted(scenario.needs)) or "nothing a client may lack"
+    return harness_error(scenario, adapter.name,
+                         f"not runnable, and not for what {adapter.name} declares it lacks "
+                         f"({', '.join(sorted(adapter.lacks)) or 'nothing'}; the scenario "
+                         f"needs {needs}): {reason}", transcript, seconds)
 
 
 def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
             jobs: int = DEFAULT_JOBS,
-            on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
+            on_verdict: Callable[[Verdict], None] | None = None,
+            contract_only: bool = False) -> list[Verdict]:
     """Run every scenario against every client, ``jobs`` at a time, in input order.
 
     Workers are daemon threads, so a client that never returns is reported and left behind:
@@ -84,7 +102,8 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
             work.put((scenario, adapter, future))
     for _ in range(max(1, min(jobs, len(futures)))):
         work.put(None)
-        threading.Thread(target=_worker, args=(work,), name="scenario", daemon=True).start()
+        threading.Thread(target=_worker, args=(work, contract_only), name="scenario",
+                         daemon=True).start()
     verdicts = []
     for scenario, adapter, future in futures:
         verdict = _await(scenario, adapter, future)
@@ -104,12 +123,13 @@ def _warm_up(scenarios: Sequence[Scenario]) -> None:
         ca_file()
 
 
-def _worker(work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None]) -> None:
+def _worker(work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None],
+            contract_only: bool) -> None:
     while (item := work.get()) is not None:
         scenario, adapter, future = item
         if future.set_running_or_notify_cancel():
             try:
-                future.set_result(run_scenario(scenario, adapter))
+                future.set_result(run_scenario(scenario, adapter, contract_only))
             except BaseException as exc:  # a harness bug: report it on the future
                 future.set_exception(exc)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from netmail.errors import SmtpStatusCode
+from smtp_contract import CONDITIONS, CONTRACT_EXCEPTIONS, SmtpStatusCode
 
-from .model import CONDITIONS, CONTRACT_EXCEPTIONS, STEPS, UNCHECKABLE
+from .model import REFERENCE_CLIENTS, STEPS, UNCHECKABLE
 
 STATUS_CODE = {
     "oneOf": [
@@ -178,7 +178,9 @@ def _expectation(raises: dict[str, Any], *, needs_why: bool) -> dict[str, Any]:
         schema["properties"]["why"] = {"type": "string", "minLength": 1, "maxLength": 300}
         schema["properties"]["unchecked"] = {
             "type": "array", "uniqueItems": True,
-            "description": "Fields this client was seen to vary on between runs: not checked.",
+            "description": "Fields of expect this client is not held to (it varies on them "
+                           "between runs, or the field cannot be observed for it); every other "
+                           "field expect checks is checked.",
             "items": {"enum": list(UNCHECKABLE)}}
         schema["required"] = ["why"]
     return schema
@@ -202,7 +204,9 @@ SCENARIO_SCHEMA: dict[str, Any] = {
         "profiles": {
             "type": "object",
             "maxProperties": 50,
-            "propertyNames": {"pattern": r"^[a-z0-9][a-z0-9_-]*$"},
+            "propertyNames": {"pattern": r"^[a-z0-9][a-z0-9_-]*$",
+                              "not": {"enum": list(REFERENCE_CLIENTS)},
+                              "description": "A client name; never a reference client."},
             "additionalProperties": _expectation({"oneOf": [_IDENTIFIER, {"type": "null"}]},
                                                  needs_why=True),
         },

@@ -1,22 +1,39 @@
 """Judging an outcome: the expectation (or the client's profile) against what happened.
 
-Each field the expectation sets is compared; every difference becomes one readable line.
-A client that matches its profile "deviates" (a known, recorded departure from the
-documentation); one that matches neither fails, and a profile the client no longer needs
-is reported too.
+Each field the expectation sets is compared; every difference becomes one readable line that
+knows its field and whether that field is the contract or a detail (``smtp_contract``). A
+client that matches its profile "deviates" (a known, recorded departure from the
+documentation); one that matches neither fails, and a profile the client no longer needs is
+reported too. Whatever the status, a verdict keeps the outcome's departures from the
+documentation itself, so a report can say how far a client conforms to the contract.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import NO_INNER, NO_STATUS, Expectation, Scenario
+from smtp_contract import CONTRACT, DETAIL, field_level
+
+from .model import NO_INNER, NO_STATUS, Expectation, FailedRecipient, Scenario
 from .outcome import Outcome, status_name
 from .server.transcript import Transcript
 
 PASS, DEVIATES, FAIL, ERROR = "pass", "deviates", "fail", "error"
 NOT_RUNNABLE = "not-runnable"
-"""The client cannot run this scenario here (a runtime lacks TLS, say): neither pass nor fail."""
+"""The client cannot express this scenario (it declares it has no pickup directory, say):
+neither pass nor fail. A client that is not runnable for any other reason is an error."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One field that differs: ``earlier[0].inner``, ``server.commands``; and its level."""
+
+    field: str
+    level: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -30,6 +47,8 @@ class Verdict:
     transcript: Transcript | None
     seconds: float
     pickup_files: int | None = None
+    departures: tuple[Difference, ...] = ()
+    """How the outcome departs from the documentation (``expect``), whatever the status."""
 
     @property
     def passed(self) -> bool:
@@ -38,6 +57,22 @@ class Verdict:
     @property
     def actual(self) -> Outcome | None:
         return self.outcomes[-1] if self.outcomes else None
+
+    @property
+    def level(self) -> str | None:
+        """``contract`` when the client breaks the contract here (or is not held to a contract
+        field), ``detail`` when it differs only in details, None when it conforms fully or
+        was not judged."""
+        if not self.outcomes:
+            return None
+        levels = {d.level for d in self.departures}
+        levels |= {field_level(name, self.scenario.condition) for name in self.expected.unchecked}
+        return CONTRACT if CONTRACT in levels else DETAIL if levels else None
+
+    @property
+    def conforms(self) -> bool:
+        """Judged, and nothing the contract promises differs from the documentation."""
+        return bool(self.outcomes) and self.level != CONTRACT
 
     def explain(self) -> str:
         """The differences, the outcome and the server transcript, for a failure report."""
@@ -53,18 +88,40 @@ class Verdict:
 
 
 def judge(scenario: Scenario, client: str, outcomes: list[Outcome],
-          transcript: Transcript | None, pickup_files: int | None, seconds: float) -> Verdict:
+          transcript: Transcript | None, pickup_files: int | None, seconds: float,
+          contract_only: bool = False) -> Verdict:
+    """The verdict for what a client did; ``contract_only`` judges contract fields alone (a
+    profile that departs only in details is then not needed)."""
+    def differ(expectation: Expectation) -> list[Difference]:
+        found = compare(expectation, outcomes, transcript, pickup_files, scenario.condition)
+        return [d for d in found if d.level == CONTRACT] if contract_only else found
+
+    departures = differ(scenario.expect)
     expected, is_profile = scenario.expectation_for(client)
-    differences = compare(expected, outcomes, transcript, pickup_files)
+    if is_profile and contract_only and not _contract_fields(expected, scenario):
+        expected, is_profile = scenario.expect, False
+    differences = [str(d) for d in (differ(expected) if is_profile else departures)]
     if not differences:
         status = DEVIATES if is_profile else PASS
     else:
         status = FAIL
-        if is_profile and not compare(scenario.expect, outcomes, transcript, pickup_files):
+        if is_profile and not departures:
             differences.append("the client now honours the documented contract: "
                                f"remove its profile ({expected.why})")
     return Verdict(scenario, client, status, tuple(differences), expected, tuple(outcomes),
-                   transcript, seconds, pickup_files)
+                   transcript, seconds, pickup_files, tuple(departures))
+
+
+def _contract_fields(profile: Expectation, scenario: Scenario) -> bool:
+    """Whether a profile departs from ``expect`` in a contract field (or unchecks one)."""
+    expect = scenario.expect
+    named = [name for name in ("raises", "status_code", "failed_recipients", "pickup_files",
+                               "earlier") if getattr(profile, name) != getattr(expect, name)]
+    named += [f"server.{name}" for name in ("delivered_to", "messages", "data_sent",
+                                            "data_excludes", "connections", "commands")
+              if getattr(profile.server, name) != getattr(expect.server, name)]
+    named += list(profile.unchecked)
+    return any(field_level(name, scenario.condition) == CONTRACT for name in named)
 
 
 def harness_error(scenario: Scenario, client: str, problem: str,
@@ -77,36 +134,38 @@ def harness_error(scenario: Scenario, client: str, problem: str,
 
 
 def compare(expected: Expectation, outcomes: list[Outcome], transcript: Transcript | None,
-            pickup_files: int | None) -> list[str]:
+            pickup_files: int | None, condition: str = "delivered") -> list[Difference]:
+    """Every difference between ``expected`` and what happened, each with its level."""
     if not outcomes:
-        return ["the client reported no outcome"]
-    differences = []
+        return [Difference("outcomes", CONTRACT, "the client reported no outcome")]
+    found: list[tuple[str, str]] = []
     for index, outcome in enumerate(outcomes[:-1]):
         wanted = expected.earlier[index] if index < len(expected.earlier) else Expectation()
-        differences += [f"send {index + 1} of {len(outcomes)}: {d}"
-                        for d in _compare_outcome(wanted, outcome)]
-    actual = outcomes[-1]
-    differences += _compare_outcome(expected, actual)
+        found += [(f"earlier[{index}].{name}", f"send {index + 1} of {len(outcomes)}: {text}")
+                  for name, text in _compare_outcome(wanted, outcome)]
+    found += _compare_outcome(expected, outcomes[-1])
     if expected.pickup_files is not None and expected.pickup_files != pickup_files:
-        differences.append(f"pickup_files: expected {expected.pickup_files}, got {pickup_files}")
-    differences += _compare_server(expected, transcript)
-    return differences
+        found.append(("pickup_files",
+                      f"pickup_files: expected {expected.pickup_files}, got {pickup_files}"))
+    found += _compare_server(expected, transcript)
+    return [Difference(name, field_level(name, condition), text) for name, text in found]
 
 
-def _compare_outcome(expected: Expectation, actual: Outcome) -> list[str]:
+def _compare_outcome(expected: Expectation, actual: Outcome) -> list[tuple[str, str]]:
     differences = []
     if expected.raises != actual.exception:
-        differences.append(f"raises: expected {expected.raises or 'success'}, "
-                           f"got {actual.exception or 'success'}")
+        differences.append(("raises", f"raises: expected {expected.raises or 'success'}, "
+                                      f"got {actual.exception or 'success'}"))
     wanted_status = None if expected.status_code == NO_STATUS else expected.status_code
     if expected.status_code is not None and wanted_status != actual.status_code:
-        differences.append(f"status_code: expected {_code(expected.status_code)}, "
-                           f"got {_code(actual.status_code)}")
+        differences.append(("status_code", f"status_code: expected {_code(expected.status_code)}"
+                                           f", got {_code(actual.status_code)}"))
     if expected.message_contains and expected.message_contains not in (actual.message or ""):
-        differences.append(f"message: expected it to contain {expected.message_contains!r}, "
-                           f"got {actual.message!r}")
+        differences.append(("message_contains",
+                            f"message: expected it to contain {expected.message_contains!r}, "
+                            f"got {actual.message!r}"))
     differences += _compare_recipients(expected, actual)
-    differences += _compare_inner(expected, actual)
+    differences += [("inner", text) for text in _compare_inner(expected, actual)]
     return differences
 
 
@@ -117,21 +176,35 @@ def _code(code: int | None) -> str:
     return f"{name} ({code})" if isinstance(name, str) else str(name)
 
 
-def _compare_recipients(expected: Expectation, actual: Outcome) -> list[str]:
+def _compare_recipients(expected: Expectation, actual: Outcome) -> list[tuple[str, str]]:
+    """The failed recipients and their codes; listed in another order, the same recipients
+    with the same codes differ only in a detail (``failed_recipients.order``)."""
     if expected.failed_recipients is None:
         return []
     want = [r.address for r in expected.failed_recipients]
     got = [r.address for r in actual.failed_recipients]
+    field = "failed_recipients"
+    if want != got and sorted(want) == sorted(got):
+        field += ".order"
+        wanted = sorted(expected.failed_recipients, key=lambda r: r.address)
+        seen = sorted(actual.failed_recipients, key=lambda r: r.address)
+        differ = any(_code_differs(w, g) for w, g in zip(wanted, seen, strict=True))
+        return [("failed_recipients" if differ else field,
+                 f"{field}: expected {want}, got {got}")]
     if want != got:
-        return [f"failed_recipients: expected {want}, got {got}"]
+        return [(field, f"failed_recipients: expected {want}, got {got}")]
     return [
-        f"failed_recipients[{i}].status_code: expected {_code(w.status_code)}, "
-        f"got {_code(g.status_code)}"
+        (field, f"failed_recipients[{i}].status_code: expected {_code(w.status_code)}, "
+                f"got {_code(g.status_code)}")
         for i, (w, g) in enumerate(zip(expected.failed_recipients, actual.failed_recipients,
                                        strict=True))
-        if w.status_code is not None
-        and (None if w.status_code == NO_STATUS else w.status_code) != g.status_code
+        if _code_differs(w, g)
     ]
+
+
+def _code_differs(wanted: FailedRecipient, got: FailedRecipient) -> bool:
+    return wanted.status_code is not None and (
+        None if wanted.status_code == NO_STATUS else wanted.status_code) != got.status_code
 
 
 def _compare_inner(expected: Expectation, actual: Outcome) -> list[str]:
@@ -144,31 +217,39 @@ def _compare_inner(expected: Expectation, actual: Outcome) -> list[str]:
     return [f"inner: expected {expected.inner}, got {actual.inner or 'none'}"]
 
 
-def _compare_server(expected: Expectation, transcript: Transcript | None) -> list[str]:
+def _compare_server(expected: Expectation, transcript: Transcript | None
+                    ) -> list[tuple[str, str]]:
     facts = expected.server
-    if transcript is None:
+    if transcript is None:  # the loader refuses this; a verdict still fails closed on it
         checked = [name for name in ("connections", "commands", "data_sent", "delivered_to",
-                                     "messages") if getattr(facts, name) is not None]
-        checked += ["data_contains"] if facts.data_contains else []
-        return [f"server.{name}: the scenario has no server" for name in checked]
-    differences = []
+                                     "messages", "data_contains", "data_excludes")
+                   if (getattr(facts, name) is not None and getattr(facts, name) != ())
+                   or (name in ("commands", "delivered_to") and getattr(facts, name) == ())]
+        return [(f"server.{name}", f"server.{name}: the scenario has no server")
+                for name in checked]
     commands = transcript.commands
-    delivered = transcript.delivered_to
     actual = {
         "connections": transcript.connections,
         "commands": list(commands),
         "data_sent": "DATA" in commands,
-        "delivered_to": delivered,
+        "delivered_to": transcript.delivered_to,
         "messages": sum(1 for m in transcript.messages if m.delivered),
     }
+    differences = []
     for name, got in actual.items():
         want = getattr(facts, name)
-        if want is not None and (list(want) if isinstance(want, tuple) else want) != got:
-            differences.append(f"server.{name}: expected {_show(want)}, got {_show(got)}")
+        if want is None or (list(want) if isinstance(want, tuple) else want) == got:
+            continue
+        field = f"server.{name}"
+        if name == "delivered_to" and sorted(want) == sorted(got):
+            field += ".order"  # the same recipients: only the order differs
+        differences.append((field, f"{field}: expected {_show(want)}, got {_show(got)}"))
     data = b"".join(m.raw for m in transcript.messages).decode("utf-8", "replace")
-    differences += [f"server.data_contains: {text!r} not in the received data"
+    differences += [("server.data_contains",
+                     f"server.data_contains: {text!r} not in the received data")
                     for text in facts.data_contains if text not in data]
-    differences += [f"server.data_excludes: {text!r} found in the received data"
+    differences += [("server.data_excludes",
+                     f"server.data_excludes: {text!r} found in the received data")
                     for text in facts.data_excludes if text in data]
     return differences
 

@@ -1,4 +1,6 @@
-"""Exceptions and status codes, named as System.Net.Mail names them.
+"""Exceptions and status texts, named as System.Net.Mail names them.
+
+``SmtpStatusCode`` is the contract's (``smtp_contract``), shared with the harness that judges.
 
 The class names follow .NET so that scenario files and reports speak the documentation's
 words; each also derives from the Python built-in a Python caller would catch.
@@ -6,38 +8,7 @@ words; each also derives from the Python built-in a Python caller would catch.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
-
-class SmtpStatusCode(IntEnum):
-    """Every member of .NET's ``SmtpStatusCode`` with its value."""
-
-    GeneralFailure = -1
-    SystemStatus = 211
-    HelpMessage = 214
-    ServiceReady = 220
-    ServiceClosingTransmissionChannel = 221
-    Ok = 250
-    UserNotLocalWillForward = 251
-    CannotVerifyUserWillAttemptDelivery = 252
-    StartMailInput = 354
-    ServiceNotAvailable = 421
-    MailboxBusy = 450
-    LocalErrorInProcessing = 451
-    InsufficientStorage = 452
-    ClientNotPermitted = 454
-    CommandUnrecognized = 500
-    SyntaxError = 501
-    CommandNotImplemented = 502
-    BadCommandSequence = 503
-    CommandParameterNotImplemented = 504
-    MustIssueStartTlsFirst = 530
-    MailboxUnavailable = 550
-    UserNotLocalTryAlternatePath = 551
-    ExceededStorageAllocation = 552
-    MailboxNameNotAllowed = 553
-    TransactionFailed = 554
-
+from smtp_contract import SmtpStatusCode  # the contract's own enum, re-exported
 
 _STATUS_TEXT: dict[int, str] = {
     211: "System status, or system help reply.",

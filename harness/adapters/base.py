@@ -58,6 +58,9 @@ class Adapter(Protocol):
     """A client under test. ``run`` must return (not raise) for anything the client does."""
 
     name: str
+    lacks: frozenset[str]
+    """What the client cannot express (``pickup``, ``async``, ``tls``): a scenario that needs
+    it is "not runnable"; a client not runnable for any other reason is an error."""
 
     def start(self) -> None:
         """Get ready (start a process, check a runtime); raise ``ClientUnavailable`` if it

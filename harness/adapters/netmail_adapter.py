@@ -29,6 +29,7 @@ class NetmailAdapter:
     def __init__(self, name: str = "netmail", module: str | ModuleType = "netmail", *,
                  use_asyncio: bool = False) -> None:
         self.name, self._use_asyncio = name, use_asyncio
+        self.lacks: frozenset[str] = frozenset()
         self._netmail = importlib.import_module(module) if isinstance(module, str) else module
 
     def start(self) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..model import FailedRecipient
+from ..model import CAPABILITIES, FailedRecipient
 from ..outcome import Outcome
 from .base import ClientRequest
 
@@ -67,6 +67,12 @@ class _Driver:
             self.kill()
             raise AdapterError(f"the driver did not say hello with protocol {PROTOCOL}")
         self.description = str(hello.get("client", argv[0]))
+        lacks = hello.get("lacks", [])
+        if not isinstance(lacks, list) or not set(lacks) <= CAPABILITIES:
+            self.kill()
+            raise AdapterError(f"hello.lacks must list some of {sorted(CAPABILITIES)}, "
+                               f"not {lacks!r}")
+        self.lacks = frozenset(lacks)
 
     def _read(self) -> None:
         assert self._process.stdout is not None
@@ -135,6 +141,7 @@ class ProcessAdapter:
                  cwd: str | Path | None = None, workers: int = 4) -> None:
         self.name = name
         self.description = name
+        self.lacks: frozenset[str] = frozenset()
         self._argv, self._env = list(argv), env
         self._cwd = str(cwd) if cwd is not None else None
         self._idle: queue.Queue[_Driver] = queue.Queue()
@@ -151,7 +158,7 @@ class ProcessAdapter:
         driver = _Driver(self._argv, self._env, self._cwd)
         with self._lock:
             self._drivers.append(driver)
-            self.description = driver.description
+            self.description, self.lacks = driver.description, driver.lacks
         return driver
 
     def run(self, request: ClientRequest) -> list[Outcome]:

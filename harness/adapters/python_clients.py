@@ -132,6 +132,7 @@ class SmtplibAdapter:
 
     def __init__(self, name: str = "smtplib") -> None:
         self.name = name
+        self.lacks = frozenset({"pickup", "async"})
 
     def start(self) -> None:
         pass
@@ -218,6 +219,7 @@ class AiosmtplibAdapter:
 
     def __init__(self, name: str = "aiosmtplib") -> None:
         self.name = name
+        self.lacks = frozenset({"pickup"})
 
     def start(self) -> None:
         _aiosmtplib()  # fail here, not per scenario, when it is missing

@@ -1,9 +1,17 @@
 """The baseline gate: fail only when something got worse than the recorded baseline.
 
-The baseline file maps ``scenario [client]`` to the verdict status and the observed outcome,
-sorted, one entry per line block, so that a change to it reads well in a diff. A regression is
-a scenario that passed (or deviated) and now fails or errs, one that now deviates differently
-(another outcome), or a new scenario that fails. A fix is a failure that now passes.
+The baseline file maps ``scenario [client]`` to the verdict status, the observed outcome and,
+for a deviation, its recorded reason; sorted, one entry per line block, so that a change to it
+reads well in a diff. The gate fails closed: a regression is anything that lets less be
+checked or known than before, each reported with its kind:
+
+- a new scenario that fails or errs;
+- pass -> deviates (a bug recorded as a profile is still a regression);
+- pass or deviates -> not runnable (a check that no longer runs);
+- pass, deviates or not runnable -> fail or error;
+- a deviation with another outcome, or another reason.
+
+A fix is a failure that now passes or deviates, or a deviation that now passes.
 """
 
 from __future__ import annotations
@@ -13,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..verdict import DEVIATES, ERROR, FAIL, PASS, Verdict
+from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
 
-_GOOD = (PASS, DEVIATES)
 _BAD = (FAIL, ERROR)
+VERSION = 2
 
 
 def _key(verdict: Verdict) -> str:
@@ -24,12 +32,15 @@ def _key(verdict: Verdict) -> str:
 
 
 def _entry(verdict: Verdict) -> dict[str, str]:
-    return {"status": verdict.status,
-            "outcome": verdict.actual.describe() if verdict.actual else "-"}
+    entry = {"status": verdict.status,
+             "outcome": verdict.actual.describe() if verdict.actual else "-"}
+    if verdict.status == DEVIATES:
+        entry["why"] = verdict.expected.why or ""
+    return entry
 
 
 def _baseline_json(entries: dict[str, dict[str, str]]) -> str:
-    return json.dumps({"version": 1, "results": dict(sorted(entries.items()))},
+    return json.dumps({"version": VERSION, "results": dict(sorted(entries.items()))},
                       indent=2, sort_keys=True) + "\n"
 
 
@@ -46,34 +57,69 @@ def update_baseline(verdicts: Sequence[Verdict], path: Path) -> int:
 
 
 @dataclass(frozen=True)
+class Regression:
+    kind: str
+    key: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
 class Comparison:
-    regressions: tuple[str, ...]
+    regressions: tuple[Regression, ...]
     fixed: tuple[str, ...]
 
 
 def read_baseline(path: Path) -> dict[str, dict[str, str]]:
+    """The entries of a baseline file (version 1, without reasons, or 2); ``ValueError``
+    for anything else."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(
+    if not isinstance(data, dict) or data.get("version") not in (1, VERSION) or not isinstance(
             data.get("results"), dict):
-        raise ValueError(f"{path}: not a version-1 baseline file")
-    return data["results"]
+        raise ValueError(f"{path}: not a baseline file (version 1 or {VERSION})")
+    results = data["results"]
+    for key, entry in results.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("status"), str):
+            raise ValueError(f"{path}: entry {key!r} has no status")
+    return results
 
 
 def compare(baseline: dict[str, dict[str, str]], verdicts: Sequence[Verdict]) -> Comparison:
-    regressions, fixed = [], []
+    regressions: list[Regression] = []
+    fixed: list[str] = []
     for verdict in verdicts:
         key, now = _key(verdict), _entry(verdict)
         before = baseline.get(key)
-        if before is None:
-            if now["status"] in _BAD:
-                regressions.append(f"{key}: new scenario {now['status']}s "
-                                   f"({verdict.differences[0]})")
-        elif before["status"] in _GOOD and now["status"] in _BAD:
-            regressions.append(f"{key}: {before['status']} -> {now['status']} "
-                               f"({verdict.differences[0]})")
-        elif before["status"] == now["status"] == DEVIATES and before["outcome"] != now["outcome"]:
-            regressions.append(f"{key}: deviates differently: {before['outcome']} -> "
-                               f"{now['outcome']}")
-        elif before["status"] in _BAD and now["status"] in _GOOD:
+        found = _regression(before, now, verdict)
+        if found is not None:
+            regressions.append(Regression(found[0], key, found[1]))
+        elif before is not None and _fixed(before["status"], now["status"]):
             fixed.append(f"{key}: {before['status']} -> {now['status']}")
     return Comparison(tuple(regressions), tuple(fixed))
+
+
+def _fixed(was: str, status: str) -> bool:
+    return (was in _BAD and status in (PASS, DEVIATES)) or (was == DEVIATES and status == PASS)
+
+
+def _regression(before: dict[str, str] | None, now: dict[str, str],
+                verdict: Verdict) -> tuple[str, str] | None:
+    """The kind of regression from ``before`` to ``now``, and what it is; None if none."""
+    first = verdict.differences[0] if verdict.differences else now["outcome"]
+    was, status = (before or {}).get("status"), now["status"]
+    if before is None:
+        return (f"new scenario {status}", first) if status in _BAD else None
+    if status in _BAD and was not in _BAD:
+        return f"{was} -> {status}", first
+    if was == PASS and status in (DEVIATES, NOT_RUNNABLE):
+        why = f"recorded as a deviation: {verdict.expected.why}" if status == DEVIATES else first
+        return f"pass -> {status}", why
+    if was == DEVIATES and status == NOT_RUNNABLE:
+        return "deviates -> not-runnable", first
+    if was == status == DEVIATES and before["outcome"] != now["outcome"]:
+        return "deviates differently", f"{before['outcome']} -> {now['outcome']}"
+    if was == status == DEVIATES and "why" in before and before["why"] != now["why"]:
+        return "deviation reason changed", f"{before['why']!r} -> {now['why']!r}"
+    return None

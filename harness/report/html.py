@@ -84,6 +84,10 @@ function show(td) {
     `<p>${esc(row.description)}</p><p><code>${esc(row.file)}</code></p>` +
     `<p><b>expected</b> ${esc(cell.expected)}${cell.why ? " &mdash; " + esc(cell.why) : ""}` +
     `<br><b>actual</b> ${esc(cell.actual)}</p>` +
+    (cell.level ? `<p><b>departs from the documentation</b> (${esc(cell.level)})</p><ul>` +
+      cell.departures.map(d => `<li>${esc(d)}</li>`).join("") + `</ul>` : "") +
+    (cell.unchecked.length ? `<p><b>not checked for this client</b> ` +
+      `${esc(cell.unchecked.join(", "))}</p>` : "") +
     (cell.message ? `<p><b>message</b> ${esc(cell.message)}</p>` : "") +
     (cell.differences.length ? `<ul>${cell.differences.map(d =>
       `<li>${esc(d)}</li>`).join("")}</ul>` : "") +
@@ -122,6 +126,9 @@ def html_report(verdicts: Sequence[Verdict], summary: str) -> str:
             "actual": actual_text(verdict),
             "message": actual.message if actual else None,
             "differences": list(verdict.differences),
+            "level": verdict.level,
+            "departures": [f"{d.level}: {d.text}" for d in verdict.departures],
+            "unchecked": list(verdict.expected.unchecked),
             "transcript": verdict.transcript.render() if verdict.transcript else None,
         }
     data = {

@@ -1,4 +1,10 @@
-"""The JSON report: one object per scenario x client, stable and sorted."""
+"""The JSON report: one object per scenario x client, stable and sorted.
+
+Beside the verdict, each object says how the outcome departs from the documentation
+(``departures``, each field with its level), the verdict's ``level`` (``contract``,
+``detail`` or null), whether it ``conforms`` to the contract, and what its profile leaves
+``unchecked``.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,11 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "actual": actual.to_json() if actual else {
             "exception": None, "status_code": None, "message": verdict.differences[0]},
         "differences": list(verdict.differences),
+        "level": verdict.level,
+        "conforms": verdict.conforms,
+        "departures": [{"field": d.field, "level": d.level, "text": d.text}
+                       for d in verdict.departures],
+        "unchecked": list(verdict.expected.unchecked),
         "seconds": round(verdict.seconds, 4),
     }
 

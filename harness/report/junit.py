@@ -37,6 +37,11 @@ def junit_xml(verdicts: Sequence[Verdict]) -> bytes:
             properties = ET.SubElement(case, "properties")
             ET.SubElement(properties, "property", {"name": "deviation",
                                                    "value": verdict.expected.why or ""})
+            ET.SubElement(properties, "property", {"name": "level",
+                                                   "value": verdict.level or "none"})
+            if verdict.expected.unchecked:
+                ET.SubElement(properties, "property", {
+                    "name": "unchecked", "value": ", ".join(verdict.expected.unchecked)})
         if verdict.status in (FAIL, ERROR) and verdict.transcript is not None:
             ET.SubElement(case, "system-out").text = verdict.transcript.render()
     root = ET.Element("testsuites")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
+from .conformance import conformance
 from .table import actual_text, expected_text
 
 _ORDER = (PASS, DEVIATES, FAIL, ERROR, NOT_RUNNABLE)
@@ -13,12 +14,21 @@ _ORDER = (PASS, DEVIATES, FAIL, ERROR, NOT_RUNNABLE)
 
 def markdown_summary(verdicts: Sequence[Verdict]) -> str:
     clients = list(dict.fromkeys(v.client for v in verdicts))
-    lines = ["## SMTP conformance", "", "| client | " + " | ".join(_ORDER) + " |",
-             "|---|" + "---|" * len(_ORDER)]
-    for client in clients:
+    lines = ["## SMTP conformance", "",
+             "| client | contract conformance | contract deviations (causes) | detail "
+             "differences | " + " | ".join(_ORDER) + " |",
+             "|---|---|---|---|" + "---|" * len(_ORDER)]
+    figures = conformance(verdicts)
+    for client, figure in zip(clients, figures, strict=True):
         mine = [v for v in verdicts if v.client == client]
-        lines.append(f"| {client} | " + " | ".join(
-            str(sum(v.status == s for v in mine)) for s in _ORDER) + " |")
+        lines.append(f"| {client} | {figure.conform}/{figure.scenarios} | "
+                     f"{figure.contract_deviations} ({len(figure.causes)}) | {figure.details} | "
+                     + " | ".join(str(sum(v.status == s for v in mine)) for s in _ORDER) + " |")
+    for figure in figures:
+        if figure.causes:
+            lines += ["", f"### Contract deviations of {figure.client}, by cause", "",
+                      "| scenarios | cause |", "|---|---|"]
+            lines += [f"| {count} | {_cell(why)} |" for why, count in figure.causes]
     problems = [v for v in verdicts if v.status in (FAIL, ERROR)]
     if problems:
         lines += ["", "### Failures", "", "| scenario | client | expected | actual | difference |",
@@ -28,8 +38,8 @@ def markdown_summary(verdicts: Sequence[Verdict]) -> str:
     deviations = [v for v in verdicts if v.status == DEVIATES]
     if deviations:
         lines += ["", "### Known deviations from the documentation", "",
-                  "| scenario | client | actual | why |", "|---|---|---|---|"]
-        lines += [f"| `{v.scenario.id}` | {v.client} | {actual_text(v)} | "
+                  "| scenario | client | level | actual | why |", "|---|---|---|---|---|"]
+        lines += [f"| `{v.scenario.id}` | {v.client} | {v.level or '-'} | {actual_text(v)} | "
                   f"{_cell(v.expected.why or '')} |" for v in deviations]
     return "\n".join(lines) + "\n"
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ..outcome import status_name
 from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
+from .conformance import conformance
 
 _COLOURS = {PASS: "32", DEVIATES: "33", FAIL: "31", ERROR: "35", NOT_RUNNABLE: "36"}
 _WIDTHS = {"condition": 20, "scenario": 44, "expected": 40, "actual": 40}
@@ -69,16 +70,31 @@ def _paint(cell: str, status: str) -> str:
 
 
 def summary(verdicts: Sequence[Verdict], seconds: float) -> str:
-    """The totals line; with several clients, one line per client under it."""
+    """The totals line; under it, for each client, its verdicts (with several clients) and
+    its contract conformance."""
     clients = list(dict.fromkeys(v.client for v in verdicts))
     scenarios = len({v.scenario.id for v in verdicts})
     lines = [f"{scenarios} scenario{'s' if scenarios != 1 else ''} x {len(clients)} "
              f"client{'s' if len(clients) != 1 else ''}: {_counts(verdicts)}, in {seconds:.1f} s"]
-    if len(clients) > 1:
-        width = max(map(len, clients))
-        lines += [f"  {client.ljust(width)}  "
-                  f"{_counts([v for v in verdicts if v.client == client], explain=False)}"
-                  for client in clients]
+    width = max(map(len, clients), default=0)
+    for figures in conformance(verdicts):
+        client = figures.client
+        if len(clients) > 1:
+            lines.append(f"  {client.ljust(width)}  "
+                         f"{_counts([v for v in verdicts if v.client == client], explain=False)}")
+        lines.append(f"  {'' if len(clients) > 1 else client + ': '}"
+                     f"{' ' * width if len(clients) > 1 else ''}"
+                     f"{'  ' if len(clients) > 1 else ''}{figures.line()}")
+    return "\n".join(lines)
+
+
+def causes_text(verdicts: Sequence[Verdict]) -> str:
+    """Each client's contract deviations grouped by cause, most frequent first."""
+    lines = []
+    for figures in conformance(verdicts):
+        if figures.causes:
+            lines.append(f"contract deviations of {figures.client}, by cause:")
+            lines += [f"  {count:3}  {why}" for why, count in figures.causes]
     return "\n".join(lines)
 
 

@@ -27,11 +27,9 @@ from typing import Any
 import aiosmtpd.smtp
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from netmail.errors import FormatException
-from netmail.replies import ReplyParser
-
 from ..model import DEFAULT_ACTION, Action, Sasl, ServerScript
 from .certificates import server_context
+from .grammar import well_formed_code
 from .script import ScriptCursor, address_of
 from .transcript import REDACTED, ReceivedMessage, Transcript
 
@@ -356,27 +354,13 @@ def _accepts(action: Action) -> bool:
 
 def sent_code(action: Action, normal: int) -> int | None:
     """The code of the reply ``action`` sends (``normal`` when it lets the server behave
-    normally), or None when that reply is not well formed."""
+    normally), or None when that reply is not well formed (the judge's grammar, not a
+    client's: ``grammar.well_formed_code``)."""
     if action.raw is not None:
         return well_formed_code(action.raw)
     if action.reply is not None:
         return well_formed_code("".join(line + "\r\n" for line in action.reply))
     return normal
-
-
-def well_formed_code(raw: str) -> int | None:
-    """The code of ``raw`` if it is exactly one well-formed reply (RFC 5321), else None.
-
-    "Well formed" is what the reference client's reply parser accepts, so the server's record
-    of a delivery and the client's reading of the reply can never disagree about it.
-    """
-    parser = ReplyParser()
-    try:
-        parser.feed(raw.encode("utf-8", "surrogateescape"))
-        reply = parser.next_reply()
-    except FormatException:
-        return None
-    return reply.code if reply is not None and not parser.pending else None
 
 
 def reply_code(text: str) -> int | None:

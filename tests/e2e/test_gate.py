@@ -18,7 +18,7 @@ def test_reports_are_written(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     cases = ET.parse(tmp_path / "r/j.xml").getroot().iter("testcase")
     assert sorted(c.get("name") for c in cases) == sorted(f"{n}[netmail]" for n in CHOSEN)
-    assert "| netmail | 3 | 0 | 0 | 0 | 0 |" in (tmp_path / "r/s.md").read_text()
+    assert "| netmail | 3/3 | 0 (0) | 0 | 3 | 0 | 0 | 0 | 0 |" in (tmp_path / "r/s.md").read_text()
     page = (tmp_path / "r/r.html").read_text()
     assert "recipients/first-rejected" in page and "<script" in page
     assert len(json.loads((tmp_path / "r/r.json").read_text())) == 3
@@ -81,7 +81,7 @@ def test_baseline_mistakes_are_usage_errors_before_anything_runs(tmp_path: Path)
         2, "error: --update-baseline needs --baseline FILE")
     (tmp_path / "other.json").write_text('{"version": 1, "results": []}')
     wrong = smtp_harness("run", "--baseline", "other.json", "--update-baseline", cwd=tmp_path)
-    assert wrong.returncode == 2 and "not a version-1 baseline file" in wrong.stderr
+    assert wrong.returncode == 2 and "not a baseline file" in wrong.stderr
     assert (tmp_path / "other.json").read_text() == '{"version": 1, "results": []}'
 
 

@@ -14,14 +14,20 @@ from harness.report.html import write_html
 from harness.report.table import summary
 from harness.runner import run_all
 
+from ..real_programs import require
 from .harness_cli import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _chromium(pytestconfig: pytest.Config) -> None:
+    """A skip without Chromium; a failure in CI, which installs it."""
+    require(None if CHROMIUM else "chromium is not installed (apt-get install chromium)",
+            pytestconfig)
 
 
 @pytest.fixture(scope="module")

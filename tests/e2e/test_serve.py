@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ..real_programs import require
 from .harness_cli import REPO
 
 REJECTING = """\
@@ -39,11 +40,11 @@ def start_serve(scenario: Path, *, as_background_job: bool = False
     return process, int(found.group(1))
 
 
-@pytest.mark.skipif(shutil.which("swaks") is None,
-                    reason="swaks is not installed (apt-get install swaks)")
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_swaks_sees_the_rejection_and_the_transcript_is_printed_live(
-        tmp_path: Path, stop: signal.Signals) -> None:
+        tmp_path: Path, stop: signal.Signals, pytestconfig: pytest.Config) -> None:
+    require(None if shutil.which("swaks") else "swaks is not installed (apt-get install swaks)",
+            pytestconfig)
     scenario = tmp_path / "reject.yaml"
     scenario.write_text(REJECTING)
     process, port = start_serve(scenario)

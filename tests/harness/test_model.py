@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from harness.model import (
-    CONDITIONS,
-    CONTRACT_EXCEPTIONS,
     STEPS,
     Action,
     ClientSpec,
@@ -17,6 +15,7 @@ from harness.model import (
     Scenario,
     ServerScript,
 )
+from smtp_contract import CONDITIONS, CONTRACT_EXCEPTIONS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "scenarios.md"
 

@@ -12,7 +12,7 @@ from harness.adapters import make_adapter
 from harness.adapters.process import DID_NOT_RETURN, ClientUnavailable, ProcessAdapter
 from harness.loader import load_scenarios
 from harness.runner import run_all
-from harness.verdict import ERROR, FAIL, NOT_RUNNABLE, PASS
+from harness.verdict import ERROR, FAIL, PASS
 
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
 DRIVER = Path(__file__).parent / "drivers" / "netmail_driver.py"
@@ -83,7 +83,7 @@ def test_unavailable_requests_are_not_runnable(tmp_path: Path) -> None:
         verdicts = run_all(recipient_scenarios()[:1], [adapter], jobs=1)
     finally:
         adapter.close()
-    assert verdicts[0].status == NOT_RUNNABLE
+    assert verdicts[0].status == ERROR  # not for a declared lack: fail closed
     assert "no TLS here" in verdicts[0].differences[0]
 
 

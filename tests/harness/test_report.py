@@ -131,14 +131,19 @@ def test_summary(verdicts: dict[str, Verdict]) -> None:
         "3 scenarios x 2 clients: 2 pass, 1 deviate (recorded in profiles), 1 fail, 1 error, "
         "in 3.1 s",
         "  netmail  2 pass, 0 deviate, 1 fail, 1 error",
-        "  quirky   0 pass, 1 deviate, 0 fail, 0 error"]
+        "           2/4 conform to the contract; 1 contract deviation in 1 cause; "
+        "0 detail differences; 1 error(s)",
+        "  quirky   0 pass, 1 deviate, 0 fail, 0 error",
+        "           0/1 conform to the contract; 1 contract deviation in 1 cause; "
+        "0 detail differences"]
     assert summary([verdicts["pass"]], 0).startswith("1 scenario x 1 client: 1 pass")
 
 
 def test_summary_counts_not_runnable(verdicts: dict[str, Verdict]) -> None:
     unable = verdicts["not-runnable"]
     text = summary([verdicts["pass"], unable], 1.0)
-    assert text == ("2 scenarios x 1 client: 1 pass, 0 deviate (recorded in profiles), "
+    first = text.split("\n")[0]
+    assert first == ("2 scenarios x 1 client: 1 pass, 0 deviate (recorded in profiles), "
                     "0 fail, 0 error, 1 not runnable, in 1.0 s")
     assert "\033[36mnot-runnable" in render_table([unable], colour=True)
 

@@ -99,6 +99,7 @@ class Unable:
     """A client that cannot run this kind of request here (its runtime lacks TLS, say)."""
 
     name = "unable"
+    lacks = frozenset({"tls"})
 
     def start(self) -> None:
         pass
@@ -324,10 +325,11 @@ def test_broken_adapter_is_an_error_with_the_transcript(make_scenario: MakeScena
     assert verdict.transcript is not None and verdict.transcript.connections == 0
 
 
-def test_not_runnable_is_neither_pass_nor_fail(make_scenario: MakeScenario) -> None:
+def test_not_runnable_for_no_declared_lack_is_an_error(make_scenario: MakeScenario) -> None:
+    """Fail closed: the scenario needs no TLS, so "no TLS" explains nothing."""
     [verdict] = run_all([make_scenario(DELIVERED)], [Unable()])
-    assert verdict.status == NOT_RUNNABLE
-    assert verdict.differences == ("not runnable: no TLS in this runtime",)
+    assert verdict.status == ERROR
+    assert "not for what unable declares it lacks" in verdict.differences[0]
     assert verdict.transcript is not None and verdict.transcript.connections == 0
 
 

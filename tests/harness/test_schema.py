@@ -8,9 +8,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from harness.model import CONDITIONS, CONTRACT_EXCEPTIONS, STEPS
+from harness.model import STEPS
 from harness.schema import SCENARIO_SCHEMA
 from netmail.errors import SmtpStatusCode
+from smtp_contract import CONDITIONS, CONTRACT_EXCEPTIONS
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLISHED = REPO / "docs" / "scenario.schema.json"
