@@ -20,7 +20,7 @@ from harness.model import Scenario
 from harness.outcome import Outcome
 from harness.runner import budget, run_all, run_scenario
 from harness.server import HOST, ca_file
-from harness.verdict import ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
+from harness.verdict import ERROR, FAIL, PASS, Verdict
 
 MakeScenario = Callable[[str], Scenario]
 
