@@ -27,20 +27,17 @@ from hypothesis import strategies as st
 import netmail
 import netmail.replies
 from harness.adapters import NetmailAdapter
-from harness.adapters.base import ClientRequest
 from harness.loader import load_scenarios
-from harness.model import Action, MessageSpec, Scenario
-from harness.oracle import STEPS, Session, expected_outcome
+from harness.model import Action, Scenario
+from harness.oracle import STEPS, Session
 from harness.report.table import render_table
 from harness.runner import run_all, run_scenario
-from harness.server import HOST, shared_host
 from harness.server.smtp import sent_code
-from harness.verdict import FAIL, PASS, Difference, Verdict, compare
+from harness.verdict import FAIL, PASS, Difference, Verdict
 from tests.harness.test_oracle_properties import (
-    TIMEOUT,
     codes,
+    oracle_check,
     recipient_lists,
-    script_of,
     sessions,
 )
 
@@ -156,17 +153,7 @@ def test_side_by_side(mutant: NetmailAdapter, from_null: list[Scenario]) -> None
 def oracle_differences(adapter: NetmailAdapter, session: Session,
                        recipients: list[str]) -> list[Difference]:
     """The oracle property test's check: how the client's outcome differs from the oracle's."""
-    server = shared_host().start(script_of(session))
-    request = ClientRequest(
-        scenario="generated", host=HOST, port=server.port, enable_ssl=False, timeout=TIMEOUT,
-        credentials=None, delivery_method="network", pickup_directory=None, state=None,
-        sends=1, ca_file=None,
-        message=MessageSpec(from_="s@example.com", to=tuple(recipients)))
-    try:
-        outcomes = adapter.run(request)
-    finally:
-        transcript = server.stop()
-    return compare(expected_outcome(session, recipients, TIMEOUT), outcomes, transcript, None)
+    return oracle_check(adapter, session, recipients).differences
 
 
 bare_lf_replies = st.one_of(

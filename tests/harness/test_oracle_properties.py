@@ -10,18 +10,20 @@ CI runs a fixed-seed few hundred; ``SMTP_ORACLE_EXAMPLES=5000`` runs more.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.adapters import NetmailAdapter
-from harness.adapters.base import ClientRequest
-from harness.model import Action, MessageSpec, ServerScript
+from harness.adapters.base import Adapter, ClientRequest
+from harness.model import Action, Expectation, MessageSpec, ServerScript
 from harness.oracle import Session, expected_outcome
+from harness.outcome import Outcome
 from harness.server import HOST, shared_host
-from harness.verdict import compare
+from harness.server.transcript import Transcript
+from harness.verdict import Difference, compare
 
 TIMEOUT = 0.5
 LONG = 1.5
@@ -82,12 +84,18 @@ def asdict_actions(session: Session) -> list[tuple[str, Action]]:
             for step in ("greeting", "ehlo", "mail", "data", "end_of_data")]
 
 
-@pytest.mark.parametrize("use_asyncio", [False, True], ids=["send", "send_mail_async"])
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(session=sessions, recipients=recipient_lists)
-def test_netmail_meets_the_oracle(use_asyncio: bool, session: Session,
-                                  recipients: list[str]) -> None:
+@dataclass(frozen=True)
+class OracleCheck:
+    """One generated session run against a real scripted server: what the oracle wanted, what
+    the client did, and how they differ."""
+
+    expected: Expectation
+    outcomes: list[Outcome]
+    transcript: Transcript
+    differences: list[Difference]
+
+
+def oracle_check(adapter: Adapter, session: Session, recipients: list[str]) -> OracleCheck:
     server = shared_host().start(script_of(session))
     request = ClientRequest(
         scenario="generated", host=HOST, port=server.port, enable_ssl=False, timeout=TIMEOUT,
@@ -95,10 +103,21 @@ def test_netmail_meets_the_oracle(use_asyncio: bool, session: Session,
         sends=1, ca_file=None,
         message=MessageSpec(from_="s@example.com", to=tuple(recipients)))
     try:
-        outcomes = NetmailAdapter(use_asyncio=use_asyncio).run(request)
+        outcomes = adapter.run(request)
     finally:
         transcript = server.stop()
     expected = expected_outcome(session, recipients, TIMEOUT)
-    differences = compare(expected, outcomes, transcript, None)
-    assert not differences, (differences, asdict(expected), transcript.render())
-    assert outcomes[0].seconds < TIMEOUT + 1.0, "a send outlived its timeout"
+    return OracleCheck(expected, outcomes, transcript,
+                       compare(expected, outcomes, transcript, None))
+
+
+@pytest.mark.parametrize("use_asyncio", [False, True], ids=["send", "send_mail_async"])
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(session=sessions, recipients=recipient_lists)
+def test_netmail_meets_the_oracle(use_asyncio: bool, session: Session,
+                                  recipients: list[str]) -> None:
+    check = oracle_check(NetmailAdapter(use_asyncio=use_asyncio), session, recipients)
+    assert not check.differences, (check.differences, asdict(check.expected),
+                                   check.transcript.render())
+    assert check.outcomes[0].seconds < TIMEOUT + 1.0, "a send outlived its timeout"
