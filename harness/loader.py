@@ -7,6 +7,7 @@ violation (unknown field, wrong type, unknown exception name), or a bad regular 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -299,9 +300,9 @@ def _profile(expect: Expectation, data: dict[str, Any], at: list[Any]) -> Expect
         if not _checks(expect, name):
             raise _FieldProblem(where, f"expect does not check {name}: nothing to uncheck")
         if server_field:
-            server[server_field] = () if server_field.startswith("data_") else None
+            server[server_field] = _default(ServerFacts, server_field)
         else:
-            fields[field] = None
+            fields[field] = _default(Expectation, field)
     steps = max(len(expect.earlier), len(earlier))
     return replace(
         expect, **fields, unchecked=unchecked, line=getattr(data, "line", 0),
@@ -314,8 +315,14 @@ def _profile(expect: Expectation, data: dict[str, Any], at: list[Any]) -> Expect
 def _checks(expect: Expectation, name: str) -> bool:
     """Whether ``expect`` checks the field ``name`` (``inner``, ``server.commands``)."""
     field, _, server_field = name.partition(".")
-    value = getattr(expect.server, server_field) if server_field else getattr(expect, field)
-    return value not in (None, ())
+    if server_field:
+        return getattr(expect.server, server_field) != _default(ServerFacts, server_field)
+    return getattr(expect, field) != _default(Expectation, field)
+
+
+def _default(kind: type, name: str) -> Any:
+    """The value that leaves a field unchecked (``commands: []`` is a check: none sent)."""
+    return next(f.default for f in dataclasses.fields(kind) if f.name == name)
 
 
 def _server(data: dict[str, Any]) -> ServerScript:

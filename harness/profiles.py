@@ -88,14 +88,8 @@ def _outcome_fields(outcome: Outcome, differing: set[str],
 def _server_fields(transcript: Transcript | None, differing: set[str]) -> dict[str, Any]:
     if transcript is None:
         return {}
-    observed: dict[str, Any] = {
-        "connections": transcript.connections,
-        "commands": list(transcript.commands),
-        "data_sent": "DATA" in transcript.commands,
-        "delivered_to": list(transcript.delivered_to),
-        "messages": sum(1 for m in transcript.messages if m.delivered),
-    }
-    return {name: value for name, value in observed.items() if f"server.{name}" in differing}
+    return {name: value for name, value in transcript.facts().items()
+            if f"server.{name}" in differing}
 
 
 def _stable_part(message: str) -> str:

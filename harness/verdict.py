@@ -10,11 +10,21 @@ documentation itself, so a report can say how far a client conforms to the contr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 
 from smtp_contract import CONTRACT, DETAIL, field_level
 
-from .model import NO_INNER, NO_STATUS, Expectation, FailedRecipient, Scenario
+from .model import (
+    NO_INNER,
+    NO_STATUS,
+    OUTCOME_FIELDS,
+    SERVER_FIELDS,
+    Expectation,
+    FailedRecipient,
+    Scenario,
+    ServerFacts,
+)
 from .outcome import Outcome, status_name
 from .server.transcript import Transcript
 
@@ -31,9 +41,6 @@ class Difference:
     field: str
     level: str
     text: str
-
-    def __str__(self) -> str:
-        return self.text
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ class Verdict:
     def actual(self) -> Outcome | None:
         return self.outcomes[-1] if self.outcomes else None
 
-    @property
+    @cached_property
     def level(self) -> str | None:
         """``contract`` when the client breaks the contract here (or is not held to a contract
         field), ``detail`` when it differs only in details, None when it conforms fully or
@@ -100,7 +107,7 @@ def judge(scenario: Scenario, client: str, outcomes: list[Outcome],
     expected, is_profile = scenario.expectation_for(client)
     if is_profile and contract_only and not _contract_fields(expected, scenario):
         expected, is_profile = scenario.expect, False
-    differences = [str(d) for d in (differ(expected) if is_profile else departures)]
+    differences = [d.text for d in (differ(expected) if is_profile else departures)]
     if not differences:
         status = DEVIATES if is_profile else PASS
     else:
@@ -115,10 +122,9 @@ def judge(scenario: Scenario, client: str, outcomes: list[Outcome],
 def _contract_fields(profile: Expectation, scenario: Scenario) -> bool:
     """Whether a profile departs from ``expect`` in a contract field (or unchecks one)."""
     expect = scenario.expect
-    named = [name for name in ("raises", "status_code", "failed_recipients", "pickup_files",
-                               "earlier") if getattr(profile, name) != getattr(expect, name)]
-    named += [f"server.{name}" for name in ("delivered_to", "messages", "data_sent",
-                                            "data_excludes", "connections", "commands")
+    named = [name for name in ("raises", *OUTCOME_FIELDS, "earlier")
+             if getattr(profile, name) != getattr(expect, name)]
+    named += [f"server.{name}" for name in SERVER_FIELDS
               if getattr(profile.server, name) != getattr(expect.server, name)]
     named += list(profile.unchecked)
     return any(field_level(name, scenario.condition) == CONTRACT for name in named)
@@ -221,20 +227,9 @@ def _compare_server(expected: Expectation, transcript: Transcript | None
                     ) -> list[tuple[str, str]]:
     facts = expected.server
     if transcript is None:  # the loader refuses this; a verdict still fails closed on it
-        checked = [name for name in ("connections", "commands", "data_sent", "delivered_to",
-                                     "messages", "data_contains", "data_excludes")
-                   if (getattr(facts, name) is not None and getattr(facts, name) != ())
-                   or (name in ("commands", "delivered_to") and getattr(facts, name) == ())]
-        return [(f"server.{name}", f"server.{name}: the scenario has no server")
-                for name in checked]
-    commands = transcript.commands
-    actual = {
-        "connections": transcript.connections,
-        "commands": list(commands),
-        "data_sent": "DATA" in commands,
-        "delivered_to": transcript.delivered_to,
-        "messages": sum(1 for m in transcript.messages if m.delivered),
-    }
+        return [(f"server.{f.name}", f"server.{f.name}: the scenario has no server")
+                for f in fields(ServerFacts) if getattr(facts, f.name) != f.default]
+    actual = transcript.facts()
     differences = []
     for name, got in actual.items():
         want = getattr(facts, name)

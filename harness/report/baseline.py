@@ -58,8 +58,10 @@ def update_baseline(verdicts: Sequence[Verdict], path: Path) -> int:
 
 @dataclass(frozen=True)
 class Regression:
-    kind: str
+    """A verdict worse than its baseline entry: which one, what kind, and how."""
+
     key: str
+    kind: str
     detail: str
 
     def __str__(self) -> str:
@@ -94,7 +96,7 @@ def compare(baseline: dict[str, dict[str, str]], verdicts: Sequence[Verdict]) ->
         before = baseline.get(key)
         found = _regression(before, now, verdict)
         if found is not None:
-            regressions.append(Regression(found[0], key, found[1]))
+            regressions.append(Regression(key, *found))
         elif before is not None and _fixed(before["status"], now["status"]):
             fixed.append(f"{key}: {before['status']} -> {now['status']}")
     return Comparison(tuple(regressions), tuple(fixed))

@@ -78,13 +78,12 @@ def summary(verdicts: Sequence[Verdict], seconds: float) -> str:
              f"client{'s' if len(clients) != 1 else ''}: {_counts(verdicts)}, in {seconds:.1f} s"]
     width = max(map(len, clients), default=0)
     for figures in conformance(verdicts):
-        client = figures.client
-        if len(clients) > 1:
-            lines.append(f"  {client.ljust(width)}  "
-                         f"{_counts([v for v in verdicts if v.client == client], explain=False)}")
-        lines.append(f"  {'' if len(clients) > 1 else client + ': '}"
-                     f"{' ' * width if len(clients) > 1 else ''}"
-                     f"{'  ' if len(clients) > 1 else ''}{figures.line()}")
+        if len(clients) == 1:
+            lines.append(f"  {figures.client}: {figures.line()}")
+            continue
+        own = [v for v in verdicts if v.client == figures.client]
+        lines += [f"  {figures.client.ljust(width)}  {_counts(own, explain=False)}",
+                  f"  {'':{width}}  {figures.line()}"]
     return "\n".join(lines)
 
 

@@ -79,6 +79,14 @@ class Transcript:
     def delivered_to(self) -> list[str]:
         return [r for m in self.messages if m.delivered for r in m.rcpt_tos]
 
+    def facts(self) -> dict[str, int | bool | list[str]]:
+        """What ``server`` expectations are judged against (and profiles recorded from), by
+        field name: one definition, so the judge and the recorder never disagree."""
+        commands = self.commands
+        return {"connections": self.connections, "commands": commands,
+                "data_sent": "DATA" in commands, "delivered_to": self.delivered_to,
+                "messages": sum(1 for m in self.messages if m.delivered)}
+
     def render(self) -> str:
         """The transcript as text: ``C:``/``S:`` lines per connection, with times."""
         return "\n".join(render_event(e) for e in self.events)

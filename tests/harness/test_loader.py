@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,21 @@ from harness.loader import (
     parse_server_script,
     scenario_files,
 )
-from harness.model import NO_INNER, Action, ClientSpec, FailedRecipient, MessageSpec
+from harness.model import (
+    NO_INNER,
+    OUTCOME_FIELDS,
+    SERVER_FIELDS,
+    Action,
+    ClientSpec,
+    Expectation,
+    FailedRecipient,
+    MessageSpec,
+    Scenario,
+    ServerFacts,
+)
 
 WriteFile = Callable[[str, str], Path]
+REPO = Path(__file__).resolve().parents[2]
 MINIMAL = "id: a/b\ncondition: delivered\nexpect: {raises: null}\n"
 
 
@@ -472,3 +485,128 @@ def test_replies_and_status_codes_are_checked_with_a_helpful_message(
     path = write_file("bad.yaml", "id: a/b\ncondition: delivered\n" + text + expect)
     message = assert_located(error_of(path), path, line, field)
     assert problem in message
+
+
+# -- profiles narrow field by field -------------------------------------------------------
+
+CHECKED = """\
+id: a/checked
+condition: recipients-failed
+server: {}
+expect:
+  raises: SmtpFailedRecipientException
+  status_code: 550
+  inner: null
+  earlier: [{raises: SmtpException, status_code: 421}]
+  server:
+    commands: []
+    delivered_to: [a@example.com]
+    data_excludes: ["Bcc:"]
+profiles:
+"""
+
+
+def test_a_profile_keeps_every_check_it_does_not_name(write_file: WriteFile) -> None:
+    path = write_file("p.yaml", CHECKED + "  mono:\n    why: w\n    status_code: 451\n"
+                                          "    server: {commands: [EHLO]}\n"
+                                          "    earlier: [{status_code: 451}]\n")
+    scenario = load_scenario(path)
+    mono, expect = dict(scenario.profiles)["mono"], scenario.expect
+    assert (mono.status_code, mono.raises, mono.inner) == (451, expect.raises, NO_INNER)
+    assert mono.server.commands == ("EHLO",)
+    assert mono.server.delivered_to == ("a@example.com",)
+    assert mono.server.data_excludes == ("Bcc:",)
+    assert [(e.raises, e.status_code) for e in mono.earlier] == [("SmtpException", 451)]
+    assert mono.unchecked == ()
+
+
+def test_unchecked_is_the_only_way_to_drop_a_check(write_file: WriteFile) -> None:
+    path = write_file("p.yaml", CHECKED + "  mono:\n    why: w\n    unchecked: [inner, "
+                                          "server.commands, server.data_excludes]\n")
+    mono = dict(load_scenario(path).profiles)["mono"]
+    assert mono.unchecked == ("inner", "server.commands", "server.data_excludes")
+    assert (mono.inner, mono.server.commands, mono.server.data_excludes) == (None, None, ())
+    assert mono.server.delivered_to == ("a@example.com",) and mono.status_code == 550
+
+
+@pytest.mark.parametrize(("profile", "line", "field", "problem"), [
+    ("  mono:\n    why: w\n    unchecked: [message_contains]\n", 16,
+     "profiles.mono.unchecked[0]", "expect does not check message_contains"),
+    ("  mono:\n    why: w\n    status_code: 451\n    unchecked: [inner, status_code]\n", 17,
+     "profiles.mono.unchecked[1]", "status_code is both given and unchecked"),
+    ("  mono:\n    why: w\n    server: {commands: []}\n    unchecked: [server.commands]\n",
+     17, "profiles.mono.unchecked[0]", "server.commands is both given and unchecked"),
+    ("  mono:\n    why: w\n    unchecked: [raises]\n", 16, "profiles.mono.unchecked[0]",
+     "'raises' is not one of the allowed values"),
+    ("  netmail:\n    why: w\n    status_code: 451\n", 14, "profiles.netmail",
+     "netmail is a reference client"),
+    ("  netmail-async: {why: w, status_code: 451}\n", 14, "profiles.netmail-async",
+     "netmail-async is a reference client"),
+])
+def test_profile_problems_are_located(write_file: WriteFile, profile: str, line: int,
+                                      field: str, problem: str) -> None:
+    path = write_file("p.yaml", CHECKED + profile)
+    assert problem in assert_located(error_of(path), path, line, field)
+
+
+def _unchecked_value(expectation: Expectation, name: str) -> bool:
+    """Whether ``expectation`` leaves ``name`` unchecked, judged from the model's defaults
+    (an independent statement of what "checks" means, not the loader's)."""
+    owner, attribute = ((expectation.server, name.removeprefix("server."))
+                        if name.startswith("server.") else (expectation, name))
+    default = next(f.default for f in fields(owner) if f.name == attribute)
+    return getattr(owner, attribute) == default
+
+
+def _dropped_checks(expect: Expectation, profile: Expectation, where: str = "") -> list[str]:
+    """The fields ``expect`` checks that ``profile`` neither checks nor lists in
+    ``unchecked`` (earlier sends included), and those it unchecks that expect never checked.
+    ``raises`` is always checked: its ``None`` means "succeeds"."""
+    dropped = []
+    for name in (*OUTCOME_FIELDS, *(f"server.{n}" for n in SERVER_FIELDS)):
+        expected_checks = not _unchecked_value(expect, name)
+        profile_checks = not _unchecked_value(profile, name)
+        if name in profile.unchecked:
+            if not expected_checks or profile_checks:
+                dropped.append(f"{where}{name} (unchecked)")
+        elif expected_checks and not profile_checks:
+            dropped.append(f"{where}{name}")
+    for index, earlier in enumerate(expect.earlier):
+        dropped += _dropped_checks(earlier, profile.earlier[index], f"earlier[{index}].")
+    return dropped
+
+
+SCENARIOS = load_scenarios([REPO / "scenarios"])[0]
+
+
+def test_the_repository_has_profiles_to_check() -> None:
+    assert sum(len(s.profiles) for s in SCENARIOS) > 300
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_every_profile_in_the_repository_keeps_the_checks_of_expect(scenario: Scenario
+                                                                    ) -> None:
+    """For every scenario file: each profile checks every field ``expect`` checks, except
+    those it lists in ``unchecked``, and unchecks only what ``expect`` checks."""
+    for client, profile in scenario.profiles:
+        assert _dropped_checks(scenario.expect, profile) == [], (scenario.path, client)
+
+
+def test_the_profile_check_sees_a_dropped_check() -> None:
+    expect = Expectation(raises="SmtpException", inner="OSError",
+                         server=ServerFacts(data_excludes=("Bcc:",)),
+                         earlier=(Expectation(raises="SmtpException", status_code=421),))
+    silent = replace(expect, server=ServerFacts(), earlier=(Expectation(raises="X"),))
+    assert _dropped_checks(expect, silent) == ["server.data_excludes",
+                                               "earlier[0].status_code"]
+    assert _dropped_checks(expect, replace(expect, unchecked=("message_contains",))) == [
+        "message_contains (unchecked)"]
+
+
+def test_an_empty_list_is_a_check_that_can_be_unchecked(write_file: WriteFile) -> None:
+    """``failed_recipients: []`` checks that none failed: a profile may uncheck it."""
+    path = write_file("p.yaml", "id: a/b\ncondition: delivered\nexpect:\n  raises: null\n"
+                                "  failed_recipients: []\nprofiles:\n"
+                                "  mono: {why: w, unchecked: [failed_recipients]}\n")
+    mono = dict(load_scenario(path).profiles)["mono"]
+    assert mono.failed_recipients is None and mono.unchecked == ("failed_recipients",)

@@ -15,7 +15,7 @@ from harness.verdict import compare as compare_fields
 
 def compare(*args: object) -> list[str]:
     """The differences' texts (their fields and levels are tested on their own)."""
-    return [str(d) for d in compare_fields(*args)]  # type: ignore[arg-type]
+    return [d.text for d in compare_fields(*args)]  # type: ignore[arg-type]
 
 MakeScenario = Callable[[str], Scenario]
 
@@ -325,6 +325,48 @@ def test_profile_and_contract_both_missed(make_scenario: MakeScenario) -> None:
     verdict = judge(scenario, "quirky", [Outcome()], None, None, 0.1)
     assert verdict.status == FAIL
     assert not any("remove its profile" in d for d in verdict.differences)
+
+
+DETAIL_PROFILED = """\
+    id: x/detail-profiled
+    condition: auth-failed
+    expect: {raises: SmtpException, status_code: 535, message_contains: Authentication}
+    profiles:
+      terse: {why: its own message text, unchecked: [message_contains]}
+      silent: {why: gives no status code, unchecked: [status_code]}
+    """
+
+
+def test_contract_only_needs_no_profile_for_a_detail(make_scenario: MakeScenario) -> None:
+    """Under ``contract_only`` a profile that departs only in details is set aside: the
+    client is judged by ``expect`` and conforms; a detail-only miss is not a failure."""
+    scenario = make_scenario(DETAIL_PROFILED)
+    outcome = [Outcome("SmtpException", 535, "no")]
+    assert judge(scenario, "terse", outcome, None, None, 0.1).status == DEVIATES
+    verdict = judge(scenario, "terse", outcome, None, None, 0.1, contract_only=True)
+    assert (verdict.status, verdict.expected) == (PASS, scenario.expect)
+    assert judge(scenario, "netmail", outcome, None, None, 0.1, contract_only=True
+                 ).status == PASS
+    wrong_code = [Outcome("SmtpException", 530, "Authentication")]
+    assert judge(scenario, "terse", wrong_code, None, None, 0.1, contract_only=True
+                 ).status == FAIL
+
+
+def test_contract_only_keeps_a_profile_that_unchecks_a_contract_field(
+        make_scenario: MakeScenario) -> None:
+    scenario = make_scenario(DETAIL_PROFILED)
+    verdict = judge(scenario, "silent", [Outcome("SmtpException", None, "Authentication")],
+                    None, None, 0.1, contract_only=True)
+    assert verdict.status == DEVIATES and verdict.expected.why == "gives no status code"
+    assert verdict.level == "contract" and not verdict.conforms
+
+
+def test_contract_only_keeps_a_profile_of_a_contract_field(make_scenario: MakeScenario
+                                                           ) -> None:
+    scenario = make_scenario(PROFILED)
+    verdict = judge(scenario, "quirky", [Outcome("SmtpException", 530)], None, None, 0.1,
+                    contract_only=True)
+    assert verdict.status == DEVIATES and verdict.expected.status_code == 530
 
 
 def test_harness_error(make_scenario: MakeScenario) -> None:
