@@ -37,7 +37,7 @@ from .schema import SCENARIO_SCHEMA
 from .server import ca_file, shared_host
 from .server.transcript import render_event
 from .template import starting_point
-from .verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, Verdict
+from .verdict import DEVIATES, ERROR, FAIL, Verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -230,8 +230,9 @@ def _run(args: argparse.Namespace) -> int:
     elapsed = time.monotonic() - started
     _print_results(verdicts, elapsed, args.verbose)
     _write_reports(args, verdicts, summary(verdicts, elapsed))
-    if all(v.status == NOT_RUNNABLE for v in verdicts):
-        print("FAILED: no scenario ran (every result is not runnable): nothing was checked")
+    unjudged = _unjudged_clients(verdicts)
+    if unjudged and args.update_baseline:
+        print(f"FAILED: {unjudged}: no baseline recorded")
         return EXIT_FAILED
     if args.update_baseline:
         try:
@@ -243,8 +244,25 @@ def _run(args: argparse.Namespace) -> int:
               f"from scenarios or clients not in this run")
         return EXIT_OK
     if baseline is None:
-        return EXIT_FAILED if any(v.status in (FAIL, ERROR) for v in verdicts) else EXIT_OK
-    return _gate(args.baseline, baseline, verdicts)
+        status = EXIT_FAILED if any(v.status in (FAIL, ERROR) for v in verdicts) else EXIT_OK
+    else:
+        status = _gate(args.baseline, baseline, verdicts)
+    if unjudged:  # even a baseline that records it: a client that ran nothing checks nothing
+        print(f"FAILED: {unjudged}")
+        return EXIT_FAILED
+    return status
+
+
+def _unjudged_clients(verdicts: list[Verdict]) -> str:
+    """Which clients had no scenario judged at all (every result not runnable or an error),
+    said as a sentence; empty when every client was judged somewhere."""
+    clients = dict.fromkeys(v.client for v in verdicts)
+    judged = {v.client for v in verdicts if v.outcomes}
+    unjudged = [client for client in clients if client not in judged]
+    if not unjudged:
+        return ""
+    return (f"nothing was judged for {', '.join(unjudged)}: every result is not runnable "
+            "or an error, so nothing was checked")
 
 
 def _write_reports(args: argparse.Namespace, verdicts: list[Verdict], text: str) -> None:
