@@ -35,3 +35,25 @@ def test_record_then_deviate_then_nothing_left(tmp_path: Path) -> None:
     assert "1 deviate" in after.stdout
     again = smtp_harness("profile", "--client", LIAR, "--why", "x", cwd=tmp_path)
     assert "0 profile(s) to write" in again.stdout
+
+
+def test_one_reason_per_cause(tmp_path: Path) -> None:
+    """``--why-for GLOB TEXT`` gives each cause its own reason; a deviation that no glob
+    matches and no ``--why`` covers writes nothing at all."""
+    scenarios = copy_scenarios(tmp_path, "recipients/middle-rejected",
+                               "recipients/first-rejected", "recipients/all-rejected-one")
+    unexplained = smtp_harness("profile", "--client", LIAR, "--why-for", "*/first-*",
+                               "first", cwd=tmp_path)
+    assert unexplained.returncode != 0
+    assert "no reason given" in unexplained.stderr
+    assert "liar" not in (scenarios / "recipients/first-rejected.yaml").read_text()
+
+    recorded = smtp_harness("profile", "--client", LIAR, "--why-for", "*/first-*", "first",
+                            "--why-for", "*/all-*", "all", "--why", "the rest",
+                            cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    whys = {name: yaml.safe_load((scenarios / f"recipients/{name}.yaml").read_text())
+            ["profiles"]["liar"]["why"]
+            for name in ("middle-rejected", "first-rejected", "all-rejected-one")}
+    assert whys == {"middle-rejected": "the rest", "first-rejected": "first",
+                    "all-rejected-one": "all"}
