@@ -22,7 +22,15 @@ from .server.smtp import sent_code
 STEPS = ("greeting", "ehlo", "mail", "rcpt", "data", "end_of_data")
 ACCEPTED = {"greeting": {220}, "ehlo": {250}, "helo": {250}, "mail": {250},
             "rcpt": {250, 251, 252}, "data": {354}, "end_of_data": {250}}
+"""The reply each step needs to go on: RFC 5321 4.3.2 and dotnet-semantics.md 3.1. RCPT 252
+is accepted as RFC 5321 3.5.2 allows (real .NET 3.1 calls it a protocol violation:
+docs/dotnet-observed.md, scenario recipients/rcpt-252)."""
 RECORDED = {450, 452, 550, 551, 552, 553}
+"""RCPT codes recorded as a failed recipient while sending goes on: the documentation of
+SmtpFailedRecipientException, as dotnet-semantics.md 3.4 reads it from .NET's source."""
+FALLBACK = {"ehlo": {500, 502}}
+"""EHLO refused as unknown (500, 502) sends HELO instead: RFC 5321 4.1.4, dotnet-semantics.md
+3.1; any other refusal fails the send."""
 GENERAL = int(SmtpStatusCode.GeneralFailure)
 
 
@@ -54,8 +62,8 @@ def expected_outcome(session: Session, recipients: Sequence[str], timeout: float
 def _walk(session: Session, recipients: Sequence[str], timeout: float) -> Expectation:
     clock = _Clock(timeout)
     _step("greeting", session.greeting, clock)
-    code = _step("ehlo", session.ehlo, clock, fallback={500, 502})
-    if code in (500, 502):
+    code = _step("ehlo", session.ehlo, clock, fallback=FALLBACK["ehlo"])
+    if code in FALLBACK["ehlo"]:
         _step("helo", Action(), clock)
     _step("mail", session.mail, clock)
     accepted, failures = [], []
