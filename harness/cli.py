@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
                           "exception, QUIT and connection reuse are not judged")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="explain failures with the full server transcript")
+    run.add_argument("-x", "--exitfirst", action="store_true",
+                     help="stop at the first failure or error (what has not run is not "
+                          "reported; no baseline is written)")
     run.set_defaults(command=_run)
 
     listing = commands.add_parser("list", help="list the scenarios")
@@ -187,6 +190,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.update_baseline and args.baseline is None:
         print("error: --update-baseline needs --baseline FILE", file=sys.stderr)
         return EXIT_USAGE
+    if args.exitfirst and args.baseline is not None:  # a partial run cannot be gated
+        print("error: --exitfirst cannot be used with --baseline", file=sys.stderr)
+        return EXIT_USAGE
     if args.baseline is not None and not args.update_baseline and not args.baseline.is_file():
         print(f"error: baseline {args.baseline}: no such file (make one with "
               f"--update-baseline)", file=sys.stderr)
@@ -223,7 +229,7 @@ def _run(args: argparse.Namespace) -> int:
     progress = Progress(len(scenarios) * len(adapters), sys.stderr)
     try:
         verdicts = run_all(scenarios, adapters, args.jobs, on_verdict=progress,
-                           contract_only=args.contract_only)
+                           contract_only=args.contract_only, exitfirst=args.exitfirst)
     finally:
         for adapter in adapters:
             adapter.close()

@@ -28,7 +28,9 @@ from .model import (
     ClientSpec,
     Expectation,
     FailedRecipient,
+    MessageFacts,
     MessageSpec,
+    PartFacts,
     Sasl,
     Scenario,
     ServerFacts,
@@ -427,10 +429,23 @@ def _expectation_fields(data: dict[str, Any], at: list[Any]) -> dict[str, Any]:
         elif key == "inner":
             fields[key] = NO_INNER if value is None else value
         elif key == "server":
-            fields[key] = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+            fields[key] = {k: _message_facts(v) if k == "message" else
+                           tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+        elif key == "pickup_message":
+            fields[key] = _message_facts(value)
         else:
             fields[key] = value
     return fields
+
+
+def _message_facts(data: dict[str, Any]) -> MessageFacts:
+    headers = tuple((name, value if isinstance(value, str) else tuple(value))
+                    for name, value in data.get("headers", {}).items())
+    parts = data.get("parts")
+    return MessageFacts(
+        headers=headers, content_type=data.get("content_type"), body=data.get("body"),
+        parts=None if parts is None else tuple(PartFacts(**part) for part in parts),
+        defects=data.get("defects"), line_limit=data.get("line_limit"))
 
 
 def _status(value: int | str | None) -> int:

@@ -49,9 +49,10 @@ DEFAULT_ACTION = Action()
 NO_INNER = "None"
 """``expect.inner: null`` in a file: the exception must have no inner exception."""
 OUTCOME_FIELDS = ("status_code", "message_contains", "failed_recipients", "inner",
-                  "pickup_files")
+                  "pickup_files", "pickup_message")
 SERVER_FIELDS = ("connections", "commands", "data_sent", "delivered_to", "messages",
-                 "data_contains", "data_excludes")
+                 "data_contains", "data_excludes", "mail_from", "rcpt_to",
+                 "message_connections", "message")
 UNCHECKABLE = (*OUTCOME_FIELDS, *(f"server.{name}" for name in SERVER_FIELDS))
 """Every field a profile may stop checking, by naming it in ``unchecked`` (never ``raises``)."""
 NO_STATUS = -1000
@@ -122,6 +123,30 @@ class FailedRecipient:
 
 
 @dataclass(frozen=True)
+class PartFacts:
+    """One leaf MIME part: its content type, attachment file name, decoded text."""
+
+    content_type: str | None = None
+    filename: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    """What a delivered message (or pickup file) must be as the stdlib parser reads it:
+    header values decoded (a string: exactly one such header; a list: all of them, in order),
+    the top-level content type, the first text part's decoded text, the leaf parts in order,
+    how many defects the parser found, and the longest line allowed (CRLF not counted)."""
+
+    headers: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    content_type: str | None = None
+    body: str | None = None
+    parts: tuple[PartFacts, ...] | None = None
+    defects: int | None = None
+    line_limit: int | None = None
+
+
+@dataclass(frozen=True)
 class ServerFacts:
     """What the server must have seen; ``None`` fields are not checked."""
 
@@ -132,6 +157,14 @@ class ServerFacts:
     messages: int | None = None
     data_contains: tuple[str, ...] = ()
     data_excludes: tuple[str, ...] = ()
+    mail_from: tuple[str, ...] | None = None
+    """The argument of every MAIL command as sent (``<a@x> BODY=8BITMIME``), in order."""
+    rcpt_to: tuple[str, ...] | None = None
+    """The argument of every RCPT command as sent, in order, across connections."""
+    message_connections: tuple[int, ...] | None = None
+    """For each delivered message, the number of the connection it came on (1, 1, 2)."""
+    message: MessageFacts | None = None
+    """What every delivered message must be, parsed (``harness.delivered``)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +177,8 @@ class Expectation:
     failed_recipients: tuple[FailedRecipient, ...] | None = None
     inner: str | None = None
     pickup_files: int | None = None
+    pickup_message: MessageFacts | None = None
+    """What every file in the pickup directory must be, parsed like a delivered message."""
     server: ServerFacts = field(default_factory=ServerFacts)
     why: str | None = None
     earlier: tuple[Expectation, ...] = ()

@@ -29,7 +29,8 @@ from .outcome import Outcome, status_name
 from .server.transcript import Transcript
 from .verdict import DEVIATES, FAIL, Verdict, compare
 
-_WRITTEN_AS_UNCHECKED = ("server.data_contains", "server.data_excludes")
+_WRITTEN_AS_UNCHECKED = ("server.data_contains", "server.data_excludes", "server.message",
+                         "pickup_message")
 """Checks no observed value can stand for: a client that fails them is not held to them."""
 
 
@@ -49,7 +50,8 @@ def observed_profile(verdict: Verdict) -> dict[str, Any]:
     expect = verdict.scenario.expect
     outcomes = list(verdict.outcomes)
     differing = {d.field.removesuffix(".order") for d in compare(
-        expect, outcomes, verdict.transcript, verdict.pickup_files)}
+        expect, outcomes, verdict.transcript, verdict.pickup_files,
+        pickup_contents=verdict.pickup_contents)}
     fields: dict[str, Any] = {"raises": outcomes[-1].exception if outcomes else None}
     unchecked = sorted(differing & set(_WRITTEN_AS_UNCHECKED))
     fields |= _outcome_fields(outcomes[-1], differing) if outcomes else {}

@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from .model import Scenario
 from .server import HOST, ca_file, shared_host
 from .server.certificates import server_context
 from .server.transcript import Transcript
-from .verdict import NOT_RUNNABLE, Verdict, harness_error, judge
+from .verdict import ERROR, FAIL, NOT_RUNNABLE, Verdict, harness_error, judge
 
 DEFAULT_JOBS = 16
 _MARGIN = 10.0
@@ -59,11 +59,13 @@ def run_scenario(scenario: Scenario, adapter: Adapter, contract_only: bool = Fal
                 return harness_error(scenario, adapter.name,
                                      f"the adapter failed: {type(exc).__name__}: {exc}",
                                      transcript, time.monotonic() - started)
-            pickup_files = len(list(Path(pickup).glob("*.eml"))) if pickup else None
+            files = sorted(Path(pickup).glob("*.eml")) if pickup else []
+            pickup_files = len(files) if pickup else None
+            pickup_contents = tuple(path.read_bytes() for path in files)
     finally:
         transcript = server.stop() if server else None
     return judge(scenario, adapter.name, outcomes, transcript, pickup_files,
-                 time.monotonic() - started, contract_only)
+                 time.monotonic() - started, contract_only, pickup_contents)
 
 
 def _not_runnable(scenario: Scenario, adapter: Adapter, reason: str,
@@ -84,8 +86,12 @@ def _not_runnable(scenario: Scenario, adapter: Adapter, reason: str,
 def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
             jobs: int = DEFAULT_JOBS,
             on_verdict: Callable[[Verdict], None] | None = None,
-            contract_only: bool = False) -> list[Verdict]:
+            contract_only: bool = False, exitfirst: bool = False) -> list[Verdict]:
     """Run every scenario against every client, ``jobs`` at a time, in input order.
+
+    ``exitfirst``: stop at the first failing verdict (fail or error), cancel what has not
+    started and return the verdicts so far, ending with that one: for a caller that only
+    needs to know whether anything fails (mutation testing judges thousands of mutants).
 
     Workers are daemon threads, so a client that never returns is reported and left behind:
     it cannot keep the process alive. (Starting the scenarios that wait first would end the
@@ -95,9 +101,12 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
     _warm_up(scenarios)
     work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None] = queue.Queue()
     futures = []
+    failed: Future[Verdict] = Future()
     for scenario in scenarios:
         for adapter in adapters:
             future: Future[Verdict] = Future()
+            if exitfirst:
+                future.add_done_callback(lambda done: _note_failure(done, failed))
             futures.append((scenario, adapter, future))
             work.put((scenario, adapter, future))
     for _ in range(max(1, min(jobs, len(futures)))):
@@ -106,11 +115,31 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
                          daemon=True).start()
     verdicts = []
     for scenario, adapter, future in futures:
-        verdict = _await(scenario, adapter, future)
+        if exitfirst:
+            wait([future, failed], timeout=budget(scenario), return_when=FIRST_COMPLETED)
+        if failed.done() and not future.done():  # a later scenario failed first
+            for _, _, pending in futures:
+                pending.cancel()
+            verdict = failed.result()
+        else:
+            verdict = _await(scenario, adapter, future)
         if on_verdict is not None:
             on_verdict(verdict)
         verdicts.append(verdict)
+        if exitfirst and verdict.status in (FAIL, ERROR):
+            for _, _, pending in futures:
+                pending.cancel()
+            break
     return verdicts
+
+
+def _note_failure(done: Future[Verdict], failed: Future[Verdict]) -> None:
+    """Done callback: the first failing verdict (in completion order) settles ``failed``."""
+    if done.cancelled() or done.exception() is not None:
+        return  # a harness error is raised, in input order, by the main loop
+    if done.result().status in (FAIL, ERROR):
+        with contextlib.suppress(InvalidStateError):  # only the first failure counts
+            failed.set_result(done.result())
 
 
 def _warm_up(scenarios: Sequence[Scenario]) -> None:

@@ -132,6 +132,23 @@ _FAILED_RECIPIENT = {
          "properties": {"address": {"type": "string"}, "status_code": STATUS_CODE}},
     ]
 }
+_MESSAGE_FACTS = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "The message as the stdlib parser reads it (docs/scenarios.md).",
+    "properties": {
+        "headers": {"type": "object", "additionalProperties": {
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
+        "content_type": {"type": "string", "pattern": r"^[a-z0-9.+-]+/[a-z0-9.+-]+$"},
+        "body": {"type": "string"},
+        "parts": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"content_type": {"type": "string"}, "filename": {"type": "string"},
+                           "text": {"type": "string"}}}},
+        "defects": {"type": "integer", "minimum": 0},
+        "line_limit": {"type": "integer", "minimum": 1},
+    },
+}
 _SERVER_FACTS = {
     "type": "object",
     "additionalProperties": False,
@@ -143,6 +160,10 @@ _SERVER_FACTS = {
         "messages": {"type": "integer", "minimum": 0},
         "data_contains": {"type": "array", "items": {"type": "string"}},
         "data_excludes": {"type": "array", "items": {"type": "string"}},
+        "mail_from": {"type": "array", "items": {"type": "string"}},
+        "rcpt_to": {"type": "array", "items": {"type": "string"}},
+        "message_connections": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+        "message": _MESSAGE_FACTS,
     },
 }
 
@@ -171,6 +192,7 @@ def _expectation(raises: dict[str, Any], *, needs_why: bool) -> dict[str, Any]:
                           "properties": _outcome(raises)},
             },
             "pickup_files": {"type": "integer", "minimum": 0},
+            "pickup_message": _MESSAGE_FACTS,
             "server": _SERVER_FACTS,
         },
     }

@@ -10,11 +10,15 @@ documentation itself, so a report can say how far a client conforms to the contr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from functools import cached_property
+from itertools import zip_longest
 
 from smtp_contract import CONTRACT, DETAIL, field_level
 
+from .delivered import differences as message_differences
+from .delivered import unstuff
 from .model import (
     NO_INNER,
     NO_STATUS,
@@ -22,6 +26,7 @@ from .model import (
     SERVER_FIELDS,
     Expectation,
     FailedRecipient,
+    MessageFacts,
     Scenario,
     ServerFacts,
 )
@@ -55,6 +60,8 @@ class Verdict:
     seconds: float
     pickup_files: int | None = None
     departures: tuple[Difference, ...] = ()
+    pickup_contents: tuple[bytes, ...] = ()
+    """The bytes of each file the pickup directory held afterwards."""
     """How the outcome departs from the documentation (``expect``), whatever the status."""
 
     @property
@@ -96,11 +103,12 @@ class Verdict:
 
 def judge(scenario: Scenario, client: str, outcomes: list[Outcome],
           transcript: Transcript | None, pickup_files: int | None, seconds: float,
-          contract_only: bool = False) -> Verdict:
+          contract_only: bool = False, pickup_contents: tuple[bytes, ...] = ()) -> Verdict:
     """The verdict for what a client did; ``contract_only`` judges contract fields alone (a
     profile that departs only in details is then not needed)."""
     def differ(expectation: Expectation) -> list[Difference]:
-        found = compare(expectation, outcomes, transcript, pickup_files, scenario.condition)
+        found = compare(expectation, outcomes, transcript, pickup_files, scenario.condition,
+                        pickup_contents)
         return [d for d in found if d.level == CONTRACT] if contract_only else found
 
     departures = differ(scenario.expect)
@@ -116,14 +124,18 @@ def judge(scenario: Scenario, client: str, outcomes: list[Outcome],
             differences.append("the client now honours the documented contract: "
                                f"remove its profile ({expected.why})")
     return Verdict(scenario, client, status, tuple(differences), expected, tuple(outcomes),
-                   transcript, seconds, pickup_files, tuple(departures))
+                   transcript, seconds, pickup_files, tuple(departures), pickup_contents)
 
 
 def _contract_fields(profile: Expectation, scenario: Scenario) -> bool:
     """Whether a profile departs from ``expect`` in a contract field (or unchecks one)."""
     expect = scenario.expect
-    named = [name for name in ("raises", *OUTCOME_FIELDS, "earlier")
+    named = [name for name in ("raises", *OUTCOME_FIELDS)
              if getattr(profile, name) != getattr(expect, name)]
+    for index, (mine, theirs) in enumerate(zip_longest(profile.earlier, expect.earlier,
+                                                       fillvalue=Expectation())):
+        named += [f"earlier[{index}].{name}" for name in ("raises", *OUTCOME_FIELDS)
+                  if getattr(mine, name) != getattr(theirs, name)]
     named += [f"server.{name}" for name in SERVER_FIELDS
               if getattr(profile.server, name) != getattr(expect.server, name)]
     named += list(profile.unchecked)
@@ -140,7 +152,8 @@ def harness_error(scenario: Scenario, client: str, problem: str,
 
 
 def compare(expected: Expectation, outcomes: list[Outcome], transcript: Transcript | None,
-            pickup_files: int | None, condition: str = "delivered") -> list[Difference]:
+            pickup_files: int | None, condition: str = "delivered",
+            pickup_contents: tuple[bytes, ...] = ()) -> list[Difference]:
     """Every difference between ``expected`` and what happened, each with its level."""
     if not outcomes:
         return [Difference("outcomes", CONTRACT, "the client reported no outcome")]
@@ -153,6 +166,9 @@ def compare(expected: Expectation, outcomes: list[Outcome], transcript: Transcri
     if expected.pickup_files is not None and expected.pickup_files != pickup_files:
         found.append(("pickup_files",
                       f"pickup_files: expected {expected.pickup_files}, got {pickup_files}"))
+    if expected.pickup_message is not None:
+        found += [("pickup_message", text) for text in _compare_messages(
+            expected.pickup_message, list(pickup_contents), "pickup_message", "pickup file")]
     found += _compare_server(expected, transcript)
     return [Difference(name, field_level(name, condition), text) for name, text in found]
 
@@ -235,6 +251,8 @@ def _compare_server(expected: Expectation, transcript: Transcript | None
         want = getattr(facts, name)
         if want is None or (list(want) if isinstance(want, tuple) else want) == got:
             continue
+        if name in _ARGUMENT_FIELDS and _arguments_match(want, got):
+            continue
         field = f"server.{name}"
         if name == "delivered_to" and sorted(want) == sorted(got):
             field += ".order"  # the same recipients: only the order differs
@@ -246,7 +264,52 @@ def _compare_server(expected: Expectation, transcript: Transcript | None
     differences += [("server.data_excludes",
                      f"server.data_excludes: {text!r} found in the received data")
                     for text in facts.data_excludes if text in data]
+    if facts.message is not None:
+        delivered = [unstuff(m.raw) for m in transcript.messages if m.delivered]
+        differences += [("server.message", text) for text in _compare_messages(
+            facts.message, delivered, "server.message", "delivered message")]
     return differences
+
+
+def _compare_messages(facts: MessageFacts, messages: list[bytes], where: str,
+                      kind: str) -> list[str]:
+    """The differences of every message from ``facts``; none at all is one."""
+    if not messages:
+        return [f"{where}: expected a {kind}, there is none"]
+    found = []
+    for index, data in enumerate(messages):
+        label = where if len(messages) == 1 else f"{where}[{index}]"
+        found += message_differences(facts, data, label)
+    return found
+
+
+_ARGUMENT_FIELDS = ("mail_from", "rcpt_to")
+"""Command arguments: the path as written, then its parameters in any order, keywords in any
+case (RFC 5321 4.1.2, RFC 1869); ``*`` stands for any run of non-space characters
+(``SIZE=*``: the size depends on the Date and Message-ID)."""
+
+
+def _arguments_match(want: tuple[str, ...], got: list[str]) -> bool:
+    return len(want) == len(got) and all(
+        _argument_matches(w, g) for w, g in zip(want, got, strict=True))
+
+
+def _argument_matches(want: str, got: str) -> bool:
+    (want_path, *want_params), (got_path, *got_params) = want.split(" "), got.split(" ")
+    wanted, seen = dict(map(_parameter, want_params)), dict(map(_parameter, got_params))
+    return (_wildcard(want_path, got_path) and len(seen) == len(got_params)
+            and wanted.keys() == seen.keys()
+            and all(_wildcard(wanted[key], seen[key]) for key in wanted))
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    """``size=210`` as ``("SIZE", "210")``: keywords are case-insensitive."""
+    key, _, value = text.partition("=")
+    return key.upper(), value
+
+
+def _wildcard(pattern: str, text: str) -> bool:
+    return re.fullmatch(r"\S*".join(map(re.escape, pattern.split("*"))), text) is not None
 
 
 def _show(value: object) -> str:

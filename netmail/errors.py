@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from smtp_contract import SmtpStatusCode  # the contract's own enum, re-exported
 
-_STATUS_TEXT: dict[int, str] = {
-    211: "System status, or system help reply.",
-    214: "Help message.",
-    220: "Service ready.",
-    221: "Service closing transmission channel.",
-    250: "Completed.",
-    251: "User not local; will forward to specified path.",
-    354: "Start mail input; end with <CRLF>.<CRLF>.",
+_STATUS_TEXT: dict[int, str] = {  # failure codes only: a reply below 400 never fails a step
     421: "Service not available, closing transmission channel.",
     450: "Mailbox unavailable.",
     451: "Error in processing.",

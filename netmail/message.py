@@ -146,10 +146,15 @@ class MailAddressCollection(list[MailAddress]):
 
 
 def _split_list(text: str) -> list[str]:
-    """Split on commas outside quotes and angle brackets."""
-    parts, current, quoted, depth = [], [], False, 0
+    """Split on commas outside quoted strings and angle brackets; inside a quoted string a
+    backslash escapes the next character (RFC 5322 quoted-pair), so ``\\"`` does not end it."""
+    parts, current, quoted, depth, escaped = [], [], False, 0, False
     for char in text:
-        if char == '"':
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
             quoted = not quoted
         elif not quoted and char == "<":
             depth += 1

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from .errors import FormatException
 
 MAX_LINE = 4096
-"""Longest reply line accepted; RFC 5321 allows 512, real servers stay far below this."""
+"""Longest reply line accepted, CRLF included; RFC 5321 allows 512, real servers stay far
+below this. Checked on each complete line and on the unterminated tail, so the verdict does
+not depend on how the bytes were split into reads."""
 MAX_LINES = 256
 """Most lines accepted in one multi-line reply."""
 
@@ -48,8 +50,8 @@ class ReplyParser:
 
     def feed(self, data: bytes | memoryview) -> None:
         self._buffer += data
-        if len(self._buffer) > MAX_LINE and b"\n" not in self._buffer[:MAX_LINE]:
-            raise FormatException("The server sent a reply line longer than allowed.")
+        if len(self._buffer) - (self._buffer.rfind(b"\n") + 1) > MAX_LINE:
+            raise _overlong()
 
     def next_reply(self) -> Reply | None:
         """The next complete reply, or None until more bytes arrive."""
@@ -57,6 +59,8 @@ class ReplyParser:
             end = self._buffer.find(b"\n")
             if end < 0:
                 return None
+            if end + 1 > MAX_LINE:
+                raise _overlong()
             raw = bytes(self._buffer[: end + 1])
             del self._buffer[: end + 1]
             code, final, text = _parse_line(raw)
@@ -72,6 +76,10 @@ class ReplyParser:
                 reply = Reply(code, tuple(self._lines))
                 self._code, self._lines = None, []
                 return reply
+
+
+def _overlong() -> FormatException:
+    return FormatException("The server sent a reply line longer than allowed.")
 
 
 def _parse_line(raw: bytes) -> tuple[int, bool, str]:

@@ -92,6 +92,7 @@ OUTCOME_LEVELS = {
     "failed_recipients": CONTRACT,
     "failed_recipients.order": DETAIL,
     "pickup_files": CONTRACT,
+    "pickup_message": CONTRACT,
     "message_contains": DETAIL,
     "inner": DETAIL,
 }
@@ -105,17 +106,24 @@ SERVER_LEVELS = {
     "messages": CONTRACT,
     "data_sent": CONTRACT,
     "data_excludes": CONTRACT,
+    "message": CONTRACT,
     "delivered_to.order": DETAIL,
     "data_contains": DETAIL,
     "connections": DETAIL,
     "commands": DETAIL,
+    "mail_from": DETAIL,
+    "rcpt_to": DETAIL,
+    "message_connections": DETAIL,
 }
 """What the server saw: whether and to whom the message was delivered, whether DATA was sent,
-and that forbidden bytes (a Bcc address, a bare CR or LF that ends the data) never reached it
-are the contract; how the message was encoded (``data_contains``), how many connections and
-which commands (QUIT, reuse) are details. The order of ``delivered_to`` is a detail too: the
-set of recipients is the contract. Before a pre-send check, connections and commands are
-contract as well (see ``PRE_SEND_CONDITIONS``)."""
+that forbidden bytes (a Bcc address, a bare CR or LF that ends the data) never reached it, and
+the delivered message as a parser reads it (headers, parts, body: ``message``) are the
+contract; how the message was encoded (``data_contains``), how many connections and
+which commands (QUIT, reuse), the envelope as written (``mail_from``, ``rcpt_to``: an IDN
+in A-labels, the MAIL parameters) and which connection carried each message are details.
+The order of ``delivered_to`` is a detail too: the set of recipients is the contract. Before
+a pre-send check, connections and commands are contract as well (see ``PRE_SEND_CONDITIONS``).
+"""
 
 
 def field_level(field: str, condition: str) -> str:

@@ -73,23 +73,33 @@ class NetmailAdapter:
         return outcomes
 
     def _client(self, request: ClientRequest) -> Any:
+        """The client made as a user would make it: only what the scenario sets is passed,
+        so netmail's own defaults (no SSL, network delivery, no credentials) are exercised."""
         nm = self._netmail
-        context = None
-        if request.enable_ssl and request.ca_file:
-            context = ssl.create_default_context(cafile=request.ca_file)
-        return nm.SmtpClient(
-            request.host, request.port, timeout=request.timeout, enable_ssl=request.enable_ssl,
-            credentials=nm.NetworkCredential(*request.credentials) if request.credentials
-            else None,
-            delivery_method=getattr(nm.SmtpDeliveryMethod, _DELIVERY[request.delivery_method]),
-            pickup_directory_location=request.pickup_directory, ssl_context=context)
+        settings: dict[str, Any] = {"timeout": request.timeout}
+        if request.enable_ssl:
+            settings["enable_ssl"] = True
+            if request.ca_file:
+                settings["ssl_context"] = ssl.create_default_context(cafile=request.ca_file)
+        if request.credentials:
+            settings["credentials"] = nm.NetworkCredential(*request.credentials)
+        if request.delivery_method != "network":
+            settings["delivery_method"] = getattr(nm.SmtpDeliveryMethod,
+                                                  _DELIVERY[request.delivery_method])
+        if request.pickup_directory is not None:
+            settings["pickup_directory_location"] = request.pickup_directory
+        return nm.SmtpClient(request.host, request.port, **settings)
 
     def _message(self, spec: MessageSpec | None) -> Any:
         if spec is None:
             return None
         nm = self._netmail
-        message = nm.MailMessage(spec.from_, list(spec.to), spec.subject, spec.body,
-                                 cc=list(spec.cc), bcc=list(spec.bcc), is_body_html=spec.html)
+        message = nm.MailMessage(spec.from_, None, spec.subject, spec.body,
+                                 is_body_html=spec.html)
+        for collection, entries in ((message.to, spec.to), (message.cc, spec.cc),
+                                    (message.bcc, spec.bcc)):
+            for entry in entries:  # as .NET's To.Add(string): an entry may be a list
+                collection.add(entry)
         message.headers.update(dict(spec.headers))
         for name, media_type, content in spec.attachments:
             message.attachments.append(nm.Attachment(content.encode(), name, media_type))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..model import Expectation
 from ..outcome import status_name
 from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
 from .conformance import conformance
@@ -13,7 +14,15 @@ _WIDTHS = {"condition": 20, "scenario": 44, "expected": 40, "actual": 40}
 
 
 def expected_text(verdict: Verdict) -> str:
-    expected = verdict.expected
+    """What the documentation expects; when the client is held to a profile instead, that
+    follows in brackets, so a recorded deviation never reads as the contract."""
+    documented = _outcome_text(verdict.scenario.expect)
+    if verdict.expected is verdict.scenario.expect:
+        return documented
+    return f"{documented} [profile: {_outcome_text(verdict.expected)}]"
+
+
+def _outcome_text(expected: Expectation) -> str:
     if expected.raises is None:
         return "success"
     code = status_name(expected.status_code)

@@ -85,7 +85,14 @@ class Transcript:
         commands = self.commands
         return {"connections": self.connections, "commands": commands,
                 "data_sent": "DATA" in commands, "delivered_to": self.delivered_to,
-                "messages": sum(1 for m in self.messages if m.delivered)}
+                "messages": sum(1 for m in self.messages if m.delivered),
+                "mail_from": self._arguments("MAIL FROM:"), "rcpt_to": self._arguments("RCPT TO:"),
+                "message_connections": [m.connection for m in self.messages if m.delivered]}
+
+    def _arguments(self, prefix: str) -> list[str]:
+        """What followed ``prefix`` in each client line that starts with it (any case)."""
+        return [text[len(prefix):].lstrip() for _, _, kind, text in self._rows
+                if kind == "client" and text[:len(prefix)].upper() == prefix]
 
     def render(self) -> str:
         """The transcript as text: ``C:``/``S:`` lines per connection, with times."""

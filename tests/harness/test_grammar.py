@@ -100,12 +100,12 @@ class KnownDifference:
 KNOWN_DIFFERENCES = (
     KnownDifference(
         "netmail's line limit",
-        f"netmail refuses a line of more than MAX_LINE ({MAX_LINE}) octets when it is the "
-        "first line buffered (so, when all arrives at once, the first line); the RFC sets no "
-        "maximum a receiver must enforce (4.5.3.1), so the judge accepts it. Stricter than "
-        "the RFC, on lines eight times its 512-octet minimum: no scenario sends one.",
+        f"netmail refuses any line of more than MAX_LINE ({MAX_LINE}) octets, CRLF included "
+        "(however the bytes are split into reads); the RFC sets no maximum a receiver must "
+        "enforce (4.5.3.1), so the judge accepts it. Stricter than the RFC, on lines eight "
+        "times its 512-octet minimum: only replies/overlong-greeting sends one.",
         judge_accepts=True,
-        applies=lambda raw: raw.find(b"\n") not in range(MAX_LINE),
+        applies=lambda raw: any(len(line) + 1 > MAX_LINE for line in raw.split(b"\n")),
         example="250 " + "x" * MAX_LINE + "\r\n"),
     KnownDifference(
         "netmail's line count",

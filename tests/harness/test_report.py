@@ -69,7 +69,8 @@ def test_expected_and_actual_text(verdicts: dict[str, Verdict]) -> None:
     assert actual_text(verdicts["success"]) == "success"
     assert expected_text(verdicts["fail"]) == "SmtpFailedRecipientException(MailboxUnavailable)"
     assert actual_text(verdicts["fail"]) == "SmtpFailedRecipientsException(MailboxUnavailable)"
-    assert expected_text(verdicts["deviates"]) == "OSError(GeneralFailure)"
+    assert expected_text(verdicts["deviates"]) == (
+        "SmtpException(GeneralFailure) [profile: OSError(GeneralFailure)]")
     assert actual_text(verdicts["error"]) == "the client did not return within 13.0 s"
 
 

@@ -313,6 +313,33 @@ def test_run_all_jobs_one_is_sequential(make_scenario: MakeScenario) -> None:
     assert [v.status for v in verdicts] == [PASS] * 3
 
 
+def failing(make_scenario: MakeScenario, name: str) -> Scenario:
+    return make_scenario(f"""\
+        id: run/{name}
+        condition: delivered
+        server: {{}}
+        expect: {{raises: SmtpException}}
+        """)
+
+
+def test_exitfirst_stops_at_the_first_failure(make_scenario: MakeScenario) -> None:
+    """A failure that finishes while an earlier, slow scenario still runs ends the run: the
+    verdicts so far, ending with the failure; what had not started is never run."""
+    scenarios = [slow(make_scenario, "slow", 1.0), failing(make_scenario, "wrong"),
+                 *(slow(make_scenario, f"later{i}", 0) for i in range(6))]
+    seen: list[Verdict] = []
+    verdicts = run_all(scenarios, [NetmailAdapter()], jobs=2, on_verdict=seen.append,
+                       exitfirst=True)
+    assert [(v.scenario.id, v.status) for v in verdicts] == [("run/wrong", FAIL)]
+    assert seen == verdicts
+
+
+def test_exitfirst_without_failures_runs_everything(make_scenario: MakeScenario) -> None:
+    scenarios = [slow(make_scenario, f"ok{i}", 0) for i in range(4)]
+    verdicts = run_all(scenarios, [NetmailAdapter()], jobs=2, exitfirst=True)
+    assert [v.status for v in verdicts] == [PASS] * 4
+
+
 def test_run_all_with_nothing() -> None:
     assert run_all([], [NetmailAdapter()]) == []
 
@@ -413,3 +440,29 @@ def test_hung_client_does_not_keep_the_process_alive(tmp_path: Path) -> None:
         pytest.fail(f"the process did not exit after reporting {stdout.strip()!r}: "
                     "it waits for the hung client's thread")
     assert stdout.strip() == "error", stderr
+
+
+def test_envelope_and_message_facts_are_judged(make_scenario: MakeScenario) -> None:
+    """Command arguments match with parameters in any order and case and ``*`` wildcards;
+    a wrong argument, a wrong header or a wrong connection fails with its field named."""
+    def scenario(mail_from: str, header: str, connections: str) -> Scenario:
+        return make_scenario(f"""\
+            id: run/envelope
+            condition: delivered
+            server: {{extensions: [8BITMIME, "SIZE 1000000"]}}
+            message: {{from: '"Ann" <ann@example.com>', to: [b@example.com]}}
+            expect:
+              server:
+                mail_from: ["{mail_from}"]
+                rcpt_to: ["<b@example.com>"]
+                message_connections: {connections}
+                message: {{headers: {{From: '{header}'}}, defects: 0}}
+            """)
+    good = run_scenario(scenario("<ann@example.com> size=*", "Ann <ann@example.com>", "[1]"),
+                        NetmailAdapter())
+    assert good.status == PASS, good.explain()
+    bad = run_scenario(scenario("<ann@example.com> SIZE=1 BODY=8BITMIME", "Bob <ann@example.com>",
+                                "[2]"), NetmailAdapter())
+    assert bad.status == FAIL
+    assert [d.split(":")[0] for d in bad.differences] == [
+        "server.mail_from", "server.message_connections", "server.message.headers.From"]

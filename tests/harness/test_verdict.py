@@ -352,6 +352,32 @@ def test_contract_only_needs_no_profile_for_a_detail(make_scenario: MakeScenario
                  ).status == FAIL
 
 
+EARLIER_PROFILED = """\
+    id: x/earlier-profiled
+    condition: connection-reuse
+    client: {sends: 2}
+    expect:
+      earlier: [{raises: SmtpException, status_code: 451, message_contains: "Error in"}]
+      raises: null
+    profiles:
+      terse: {why: its own text for the first send, earlier: [{message_contains: "451"}]}
+      recoded: {why: another code for the first send, earlier: [{status_code: 554}]}
+    """
+
+
+def test_contract_only_judges_earlier_sends_field_by_field(make_scenario: MakeScenario
+                                                           ) -> None:
+    """A profile that departs only in an earlier send's message text is detail-only: under
+    ``contract_only`` it is set aside; one that changes an earlier send's code is kept."""
+    scenario = make_scenario(EARLIER_PROFILED)
+    outcomes = [Outcome("SmtpException", 451, "451 busy"), Outcome()]
+    verdict = judge(scenario, "terse", outcomes, None, None, 0.1, contract_only=True)
+    assert (verdict.status, verdict.expected) == (PASS, scenario.expect)
+    recoded = [Outcome("SmtpException", 554, "Error in"), Outcome()]
+    verdict = judge(scenario, "recoded", recoded, None, None, 0.1, contract_only=True)
+    assert verdict.status == DEVIATES and verdict.expected.why == "another code for the first send"
+
+
 def test_contract_only_keeps_a_profile_that_unchecks_a_contract_field(
         make_scenario: MakeScenario) -> None:
     scenario = make_scenario(DETAIL_PROFILED)

@@ -56,3 +56,9 @@ def test_more_challenges_than_the_mechanism_has_is_a_failure() -> None:
 def test_no_common_mechanism_names_the_offered_ones() -> None:
     with pytest.raises(SmtpException, match="XOAUTH2 GSSAPI"):
         play(authenticate(ALICE, ["XOAUTH2", "GSSAPI"]), [])
+
+
+def test_a_credential_never_shows_its_password() -> None:
+    """A credential logged or printed in a traceback shows its user, never its password."""
+    credential = NetworkCredential("alice", "s3cret-pw")
+    assert "alice" in repr(credential) and "s3cret-pw" not in repr(credential)

@@ -60,6 +60,12 @@ def test_collections_coerce_strings_and_split_lists() -> None:
     assert all(isinstance(a, MailAddress) for a in message.recipients)
 
 
+def test_list_splitting_honours_quoted_pairs() -> None:
+    message = MailMessage("s@x.test", r'"Doe \", J" <a@x.test>, b@x.test')
+    assert [(a.display_name, a.address) for a in message.to] == [('Doe ", J', "a@x.test"),
+                                                                  ("", "b@x.test")]
+
+
 def test_subject_and_headers_refuse_line_breaks() -> None:
     message = MailMessage("s@x.test", "a@x.test")
     with pytest.raises(ArgumentException):

@@ -83,3 +83,20 @@ def test_any_well_formed_reply_round_trips(code: int, lines: list[str], cut: int
                    for i, t in enumerate(lines)).encode()
     cut = min(cut, len(wire))
     assert replies_of(wire[:cut], wire[cut:]) == [(code, tuple(lines))]
+
+
+@given(length=st.sampled_from([MAX_LINE - 1, MAX_LINE, MAX_LINE + 1, 5006]),
+       after=st.booleans(), split=st.integers(min_value=0, max_value=6000))
+def test_line_limit_does_not_depend_on_how_bytes_arrive(length: int, after: bool,
+                                                        split: int) -> None:
+    """A line over MAX_LINE octets (CRLF included) is refused whether it comes whole, in two
+    reads, or after a short line; one within the limit is accepted in every case (the
+    asyncio path once accepted a 5,006-octet greeting that the blocking path refused)."""
+    line = b"220 " + b"x" * (length - 6) + b"\r\n"
+    data = (b"220-short\r\n" if after else b"") + line
+    split = min(split, len(data))
+    if length > MAX_LINE:
+        with pytest.raises(FormatException, match="longer than allowed"):
+            replies_of(data[:split], data[split:])
+    else:
+        assert replies_of(data[:split], data[split:])[0][0] == 220

@@ -336,9 +336,9 @@ class Driver {
         var message = new MailMessage();
         string from = Text(spec, "from");
         if (from != null) message.From = new MailAddress(from);
-        foreach (string address in Strings(spec, "to")) message.To.Add(new MailAddress(address));
-        foreach (string address in Strings(spec, "cc")) message.CC.Add(new MailAddress(address));
-        foreach (string address in Strings(spec, "bcc")) message.Bcc.Add(new MailAddress(address));
+        foreach (string addresses in Strings(spec, "to")) message.To.Add(addresses);
+        foreach (string addresses in Strings(spec, "cc")) message.CC.Add(addresses);
+        foreach (string addresses in Strings(spec, "bcc")) message.Bcc.Add(addresses);
         message.Subject = Text(spec, "subject") ?? "";
         message.Body = Text(spec, "body") ?? "";
         message.IsBodyHtml = Bool(spec, "html");

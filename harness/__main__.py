@@ -1,0 +1,8 @@
+"""``python -m harness``: the same command line as ``smtp-harness``."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The reviewed equivalence list: mutants that no client could observe, each with why.
+
+An entry names the file (``at: netmail/x.py:LINE``; the line is for the reader), the mutated
+source line as it stands (``code``), the ``operator`` and ``why``. It matches a mutant by file,
+code and operator, so it follows the line when code above it moves; an entry that matches no
+mutant any more is stale and is an error, so the list cannot silently cover new code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .mutants import Mutant
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    at: str
+    code: str
+    operator: str
+    why: str
+
+    @property
+    def module(self) -> str:
+        return self.at.partition(":")[0]
+
+    def matches(self, mutant: Mutant) -> bool:
+        return (mutant.module, mutant.code, mutant.operator) == (
+            self.module, self.code, self.operator)
+
+
+class EquivalenceError(ValueError):
+    """The equivalence file is malformed or names mutants that no longer exist."""
+
+
+def load(path: Path) -> tuple[Equivalent, ...]:
+    if not path.is_file():
+        return ()
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise EquivalenceError(f"{path}: expected a list of entries")
+    loaded = []
+    for number, entry in enumerate(entries, 1):
+        keys = {"at", "code", "operator", "why"}
+        if not isinstance(entry, dict) or set(entry) != keys or not all(
+                isinstance(entry[k], str) and entry[k].strip() for k in keys):
+            raise EquivalenceError(f"{path}: entry {number}: needs exactly the non-empty "
+                                   f"strings {', '.join(sorted(keys))}")
+        loaded.append(Equivalent(**{k: entry[k].strip() for k in keys}))
+    return tuple(loaded)
+
+
+def stale(entries: tuple[Equivalent, ...], mutants: list[Mutant]) -> list[Equivalent]:
+    """Entries that match none of the session's mutants."""
+    return [e for e in entries if not any(e.matches(m) for m in mutants)]

@@ -1,0 +1,61 @@
+"""The mutation tooling's own parts: annotations found, the equivalence list checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cosmic_ray.work_item import MutationSpec
+
+from mutation.equivalence import EquivalenceError, load, stale
+from mutation.mutants import Mutant, in_annotation
+
+SOURCE = '''from __future__ import annotations
+
+
+def f(value: int | None = None) -> str | bytes:
+    total: int | str = 1 | 2
+    return str(value | 4)
+'''
+
+
+def spec(tmp_path: Path, line: int, column: int) -> MutationSpec:
+    (tmp_path / "m.py").write_text(SOURCE)
+    return MutationSpec(tmp_path / "m.py", "core/ReplaceBinaryOperator_BitOr_Add", 0,
+                        (line, column), (line, column + 1))
+
+
+@pytest.mark.parametrize(("line", "column", "annotation"), [
+    (4, 17, True),   # int | None, an argument's annotation
+    (4, 38, True),   # str | bytes, the return annotation
+    (5, 13, True),   # int | str, a variable's annotation
+    (5, 23, False),  # 1 | 2, the value: evaluated
+    (6, 21, False),  # value | 4
+])
+def test_only_annotations_are_never_evaluated(tmp_path: Path, line: int, column: int,
+                                              annotation: bool) -> None:
+    item = spec(tmp_path, line, column)
+    assert in_annotation(Path("/"), item) is annotation
+
+
+def mutant(code: str, operator: str = "NumberReplacer") -> Mutant:
+    return Mutant("job", "netmail/transport.py", 24, 13, operator, code)
+
+
+def test_equivalence_entries_match_by_file_code_and_operator(tmp_path: Path) -> None:
+    path = tmp_path / "equivalent.yaml"
+    path.write_text("- at: netmail/transport.py:20\n  code: '_READ_SIZE = 65536'\n"
+                    "  operator: NumberReplacer\n  why: a buffer size\n")
+    (entry,) = load(path)
+    assert entry.matches(mutant("_READ_SIZE = 65536"))  # the line moved: still matches
+    assert not entry.matches(mutant("_READ_SIZE = 65536", "AddNot"))
+    assert stale((entry,), [mutant("_READ_SIZE = 65536")]) == []
+    assert stale((entry,), [mutant("_COALESCE = 65536")]) == [entry]
+
+
+@pytest.mark.parametrize("text", ["{}", "- at: x\n", "- {at: a, code: b, operator: c, why: ''}"])
+def test_malformed_equivalence_entries_are_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "equivalent.yaml"
+    path.write_text(text)
+    with pytest.raises(EquivalenceError):
+        load(path)
