@@ -115,14 +115,13 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
                          daemon=True).start()
     verdicts = []
     for scenario, adapter, future in futures:
-        if exitfirst:
-            wait([future, failed], timeout=budget(scenario), return_when=FIRST_COMPLETED)
-        if failed.done() and not future.done():  # a later scenario failed first
-            for _, _, pending in futures:
-                pending.cancel()
-            verdict = failed.result()
-        else:
-            verdict = _await(scenario, adapter, future)
+        patience = budget(scenario)
+        if exitfirst:  # the budget is spent here, waking early if any scenario fails
+            wait([future, failed], timeout=patience, return_when=FIRST_COMPLETED)
+            if failed.done() and not future.done():  # a later scenario failed first
+                future = failed
+            patience = 0.0
+        verdict = _await(scenario, adapter, future, patience)
         if on_verdict is not None:
             on_verdict(verdict)
         verdicts.append(verdict)
@@ -163,10 +162,11 @@ def _worker(work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None],
                 future.set_exception(exc)
 
 
-def _await(scenario: Scenario, adapter: Adapter, future: Future[Verdict]) -> Verdict:
+def _await(scenario: Scenario, adapter: Adapter, future: Future[Verdict],
+           patience: float) -> Verdict:
     started = time.monotonic()
     try:
-        return future.result(timeout=budget(scenario))
+        return future.result(timeout=patience)
     except FutureTimeout:
         return harness_error(scenario, adapter.name,
                              f"the client did not return within {budget(scenario):.1f} s",

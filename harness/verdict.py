@@ -60,9 +60,9 @@ class Verdict:
     seconds: float
     pickup_files: int | None = None
     departures: tuple[Difference, ...] = ()
+    """How the outcome departs from the documentation (``expect``), whatever the status."""
     pickup_contents: tuple[bytes, ...] = ()
     """The bytes of each file the pickup directory held afterwards."""
-    """How the outcome departs from the documentation (``expect``), whatever the status."""
 
     @property
     def passed(self) -> bool:

@@ -21,7 +21,7 @@ from . import EQUIVALENT, ROOT
 from .equivalence import EquivalenceError, load
 from .execute import BaselineFailed, execute, judge_command
 from .score import markdown, read, summary
-from .session import SessionMismatch, create
+from .session import SessionMismatch, check_source, create
 
 DEFAULT_SESSION = ROOT / "reports" / "mutation" / "session.sqlite"
 
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
             create(args.session, equivalents, args.where, args.sample, args.keep_kills)
             command = judge_command(args.scenarios or [ROOT / "scenarios"])
             execute(args.session, command, args.workers, args.timeout, on_result=_progress)
+        else:
+            check_source(args.session)
     except (EquivalenceError, BaselineFailed, SessionMismatch) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

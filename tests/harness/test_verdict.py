@@ -426,3 +426,18 @@ def test_actual_is_the_last_outcome(make_scenario: MakeScenario) -> None:
     last = Outcome("SmtpException", 535)
     verdict = judge(scenario, "netmail", [Outcome(), last], None, None, 0.1)
     assert verdict.actual is last and verdict.status == PASS
+
+
+@pytest.mark.parametrize(("want", "got", "matches"), [
+    ("<a@x> SIZE=* BODY=8BITMIME", "<a@x> body=8BITMIME SIZE=210", True),  # any order, case
+    ("<a@x> SIZE=*", "<a@x>", False),                   # a parameter missing
+    ("<a@x>", "<a@x> SMTPUTF8", False),                 # one too many
+    ("<a@x> SIZE=*", "<a@x> SIZE=1 SIZE=2", False),     # a parameter twice
+    ("<a@x> SIZE=*", "<a@x> SIZE=1 2", False),          # a stray word is a parameter too
+    ("<*@x>", "<anyone@x>", True),
+    ("<a@x>", "<A@x>", False),                          # the path is compared exactly
+])
+def test_envelope_arguments_match(want: str, got: str, matches: bool) -> None:
+    expected = Expectation(raises=None, server=ServerFacts(mail_from=(want,)))
+    found = one(expected, Outcome(), session(f"MAIL FROM:{got}"))
+    assert (not found) is matches, found

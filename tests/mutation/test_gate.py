@@ -67,9 +67,14 @@ def test_kept_kills_must_come_from_the_same_netmail(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init",
                     str(REPO / "mutation" / "cosmic-ray.toml"), str(other)], cwd=REPO,
                    check=True, capture_output=True)
-    with sqlite3.connect(other) as db:  # one mutant fewer: a session of another netmail
-        (job,) = db.execute("SELECT job_id FROM work_items LIMIT 1").fetchone()
-        db.execute("DELETE FROM mutation_specs WHERE job_id = ?", (job,))
-        db.execute("DELETE FROM work_items WHERE job_id = ?", (job,))
+    # The same mutant positions, but no record of the sources they came from ...
     run = judge(tmp_path, [BYSTANDER], "--keep-kills", str(other))
     assert run.returncode == 2 and "another netmail" in run.stderr, run.stderr
+    # ... or sources that differ where no position moves (a changed constant, say).
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE netmail_source (sha256 TEXT NOT NULL)")
+        db.execute("INSERT INTO netmail_source VALUES (?)", ("0" * 64,))
+    run = judge(tmp_path, [BYSTANDER], "--keep-kills", str(other))
+    assert run.returncode == 2 and "another netmail" in run.stderr, run.stderr
+    report = mutation("report", "--session", str(other))
+    assert report.returncode == 2 and "another netmail" in report.stderr, report.stderr
