@@ -313,6 +313,10 @@ def _print_results(verdicts: list[Verdict], elapsed: float, verbose: bool) -> No
         print(causes)
     print()
     print(summary(verdicts, elapsed))
+    # Named again last, so a log cut to its tail (a CI job's) still says which ones failed.
+    for verdict in (v for v in failed if v.status in (FAIL, ERROR)):
+        first = verdict.differences[0] if verdict.differences else ""
+        print(f"{verdict.status.upper()}: {verdict.client} {verdict.scenario.id}: {first}")
 
 
 def _colour() -> bool:

@@ -21,6 +21,7 @@ import yaml
 from smtp_contract import SmtpStatusCode
 
 from .model import (
+    CLIENT_ALIASES,
     NO_INNER,
     NO_STATUS,
     REFERENCE_CLIENTS,
@@ -287,10 +288,16 @@ def _profile(expect: Expectation, data: dict[str, Any], at: list[Any]) -> Expect
     """A profile narrows ``expect`` field by field (server facts and earlier sends included):
     what it names replaces the documented value, what it lists in ``unchecked`` is not
     checked, and everything else is checked exactly as ``expect`` checks it."""
+    if at[-1] in CLIENT_ALIASES:
+        raise _FieldProblem(at, f"{at[-1]} is the old name of {CLIENT_ALIASES[at[-1]]}: "
+                                f"write profiles.{CLIENT_ALIASES[at[-1]]}")
     if at[-1] in REFERENCE_CLIENTS:
         raise _FieldProblem(at, f"{at[-1]} is a reference client: it is held to the "
                                 "documentation itself and can have no profile")
-    fields = _expectation_fields(data, at)
+    alternatives = tuple(replace(_profile(expect, alternative, [*at, "alternatives", index]),
+                                 why=data.get("why"))
+                         for index, alternative in enumerate(data.get("alternatives", ())))
+    fields = _expectation_fields({k: v for k, v in data.items() if k != "alternatives"}, at)
     server = fields.pop("server", {})
     earlier = fields.pop("earlier", ())
     unchecked = tuple(data.get("unchecked", ()))
@@ -308,6 +315,7 @@ def _profile(expect: Expectation, data: dict[str, Any], at: list[Any]) -> Expect
     steps = max(len(expect.earlier), len(earlier))
     return replace(
         expect, **fields, unchecked=unchecked, line=getattr(data, "line", 0),
+        alternatives=alternatives,
         server=replace(expect.server, **server),
         earlier=tuple(replace(expect.earlier[i] if i < len(expect.earlier) else Expectation(),
                               **(earlier[i] if i < len(earlier) else {}))

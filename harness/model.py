@@ -20,6 +20,9 @@ REFERENCE_CLIENTS = ("netmail", "netmail-async")
 """Clients held to the documentation itself: they can have no profile (``run --reference``
 adds more)."""
 
+CLIENT_ALIASES = {"dotnet": "dotnet31"}
+"""Old client names, still accepted by ``--client``; verdicts and profiles use the new one."""
+
 CAPABILITIES = frozenset({"pickup", "async", "tls"})
 """What a client may declare it cannot express (``Adapter.lacks``): a pickup-directory
 delivery, a send in progress (asynchronous send), STARTTLS."""
@@ -114,6 +117,9 @@ class ClientSpec:
     pickup_directory: str | None = None  # "absolute" (a fresh directory), or a path as given
     state: str | None = None  # "disposed" or "send-in-progress"
     sends: int = 1
+    api: str = "send"
+    """``send``, or ``send_async``: the event-based SendAsync, whose outcome is what the call
+    raises or else what SendCompleted reports."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,9 @@ class Expectation:
     held to (reported with every verdict)."""
     line: int = 0
     """Where this expectation starts in its file (``expect:`` or ``profiles.<client>:``)."""
+    alternatives: tuple[Expectation, ...] = ()
+    """A profile's other outcomes, any of which the client may give instead of this one
+    because its behaviour races (each narrows ``expect`` as the profile does)."""
 
 
 @dataclass(frozen=True)
@@ -206,12 +215,13 @@ class Scenario:
     @property
     def needs(self) -> frozenset[str]:
         """What a client must be able to express to run this scenario: ``pickup`` (a
-        pickup-directory delivery), ``async`` (a send in progress), ``tls`` (STARTTLS)."""
+        pickup-directory delivery), ``async`` (SendAsync, or a send in progress), ``tls``
+        (STARTTLS)."""
         client = self.client
         return frozenset(
             name for name, needed in (
                 ("pickup", client.delivery_method != "network"),
-                ("async", client.state == "send-in-progress"),
+                ("async", client.state == "send-in-progress" or client.api == "send_async"),
                 ("tls", client.enable_ssl or bool(self.server and self.server.certificate)))
             if needed)
 

@@ -187,6 +187,7 @@ def _request(scenario: Scenario, port: int, pickup: str | None) -> ClientRequest
         pickup_directory=directory,
         state=spec.state,
         sends=spec.sends,
+        api=spec.api,
         ca_file=ca_file() if scenario.server and scenario.server.certificate else None,
         message=scenario.message,
     )

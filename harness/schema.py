@@ -122,6 +122,9 @@ _CLIENT = {
                              "description": "'absolute' gives a fresh directory."},
         "state": {"enum": ["disposed", "send-in-progress", None]},
         "sends": {"type": "integer", "minimum": 1, "maximum": 100},
+        "api": {"enum": ["send", "send_async"],
+                "description": "send_async: send with the event-based SendAsync and wait for "
+                               "SendCompleted (default: send)."},
     },
 }
 
@@ -204,6 +207,16 @@ def _expectation(raises: dict[str, Any], *, needs_why: bool) -> dict[str, Any]:
                            "between runs, or the field cannot be observed for it); every other "
                            "field expect checks is checked.",
             "items": {"enum": list(UNCHECKABLE)}}
+        alternative = {key: value for key, value in schema.items() if key != "required"}
+        alternative["properties"] = {key: value for key, value in schema["properties"].items()
+                                     if key != "why"}
+        schema["properties"]["alternatives"] = {
+            "type": "array", "minItems": 1, "maxItems": 9,
+            "description": "Other outcomes this client gives instead, from run to run, because "
+                           "its own behaviour races (each narrows expect as the profile does; "
+                           "the profile's why covers them all). The verdict deviates when the "
+                           "outcome matches the profile or one of these.",
+            "items": alternative}
         schema["required"] = ["why"]
     return schema
 

@@ -6,7 +6,9 @@ from .base import Adapter, ClientRequest
 from .netmail_adapter import NetmailAdapter
 from .process import ProcessAdapter, command_adapter
 
-KNOWN = ("netmail", "netmail-async", "dotnet", "mono", "smtplib", "aiosmtplib")
+KNOWN = ("netmail", "netmail-async", "dotnet8", "dotnet31", "dotnet", "mono", "smtplib",
+         "aiosmtplib")
+"""``dotnet`` is the old name of ``dotnet31`` (its verdicts and profiles say ``dotnet31``)."""
 
 
 def make_adapter(spec: str) -> Adapter:
@@ -15,7 +17,7 @@ def make_adapter(spec: str) -> Adapter:
         return NetmailAdapter()
     if spec == "netmail-async":
         return NetmailAdapter(spec, use_asyncio=True)
-    if spec in ("dotnet", "mono"):
+    if spec in ("dotnet8", "dotnet31", "dotnet", "mono"):
         from .dotnet import dotnet_adapter
 
         return dotnet_adapter(spec)

@@ -25,6 +25,8 @@ class ClientRequest:
     sends: int
     ca_file: str | None
     message: MessageSpec | None
+    api: str = "send"
+    """``send`` or ``send_async`` (the event-based SendAsync, waited for)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -2,9 +2,10 @@
 
 ``netmail`` sends with ``SmtpClient.send``; ``netmail-async`` with ``await send_mail_async``
 on one event loop per scenario (so a second send can reuse the connection), then
-``dispose_async``: the same contract, held by the same scenarios. ``module`` may name another
-copy of the package (a mutant in the tests), so the harness can show that it catches a client
-that breaks the contract.
+``dispose_async``: the same contract, held by the same scenarios. A scenario with
+``api: send_async`` makes either send with the event-based ``send_async``. ``module`` may name
+another copy of the package (a mutant in the tests), so the harness can show that it catches a
+client that breaks the contract.
 """
 
 from __future__ import annotations
@@ -57,8 +58,15 @@ class NetmailAdapter:
             client.send_async(message if message is not None else nm.MailMessage(
                 "in-progress@example.com", "in-progress@example.com"))
         loop = asyncio.new_event_loop() if self._use_asyncio else None
-        send = ((lambda: loop.run_until_complete(client.send_mail_async(message)))
-                if loop is not None else (lambda: client.send(message)))
+
+        def send() -> None:
+            if request.api == "send_async":
+                _send_async(client, message, request.timeout + 5)
+            elif loop is not None:
+                loop.run_until_complete(client.send_mail_async(message))
+            else:
+                client.send(message)
+
         try:
             outcomes = [capture(send, describe_exception) for _ in range(request.sends)]
             if request.state == "send-in-progress":
@@ -115,3 +123,24 @@ def describe_exception(exc: BaseException) -> Outcome:
         [exc] if hasattr(exc, "failed_recipient") else [])
     return replace(python_exception(exc), failed_recipients=tuple(
         FailedRecipient(f.failed_recipient, int(f.status_code)) for f in failures))
+
+
+def _send_async(client: Any, message: Any, wait: float) -> None:
+    """One ``send_async``, waited for: what the call raises, or else the error the
+    ``send_completed`` handlers hear, is raised here."""
+    done = threading.Event()
+    errors: list[BaseException | None] = []
+
+    def completed(sender: Any, args: Any) -> None:
+        errors.append(args.error)
+        done.set()
+
+    client.send_completed.append(completed)
+    try:
+        client.send_async(message)
+        if not done.wait(wait):
+            raise TimeoutError("send_completed did not come")
+    finally:
+        client.send_completed.remove(completed)
+    if errors[0] is not None:
+        raise errors[0]

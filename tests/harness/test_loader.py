@@ -390,9 +390,9 @@ def test_missing_required_field(write_file: WriteFile) -> None:
 
 
 def test_profile_without_why(write_file: WriteFile) -> None:
-    path = write_file("bad.yaml", MINIMAL + "profiles:\n  dotnet:\n    raises: SmtpException\n")
+    path = write_file("bad.yaml", MINIMAL + "profiles:\n  dotnet31:\n    raises: SmtpException\n")
     assert "this field is required" in assert_located(error_of(path), path, 5,
-                                                      "profiles.dotnet.why")
+                                                      "profiles.dotnet31.why")
 
 
 def test_why_belongs_to_profiles_not_to_the_contract(write_file: WriteFile) -> None:
@@ -610,3 +610,38 @@ def test_an_empty_list_is_a_check_that_can_be_unchecked(write_file: WriteFile) -
                                 "  mono: {why: w, unchecked: [failed_recipients]}\n")
     mono = dict(load_scenario(path).profiles)["mono"]
     assert mono.failed_recipients is None and mono.unchecked == ("failed_recipients",)
+
+
+def test_profile_alternatives_narrow_expect_each(write_file: WriteFile) -> None:
+    scenario = load_scenario(write_file("s.yaml", """\
+id: a/b
+condition: timeout
+server: {}
+expect: {raises: SmtpException, status_code: GeneralFailure, server: {messages: 0}}
+profiles:
+  racy:
+    why: races
+    alternatives:
+      - raises: null
+        server: {messages: 1}
+"""))
+    profile = dict(scenario.profiles)["racy"]
+    assert profile.raises == "SmtpException"
+    (alternative,) = profile.alternatives
+    assert (alternative.raises, alternative.server.messages, alternative.why) == (None, 1, "races")
+    assert alternative.status_code == scenario.expect.status_code
+
+
+def test_an_alternative_has_no_why_of_its_own(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", MINIMAL + "profiles:\n  racy:\n    why: races\n"
+                                            "    alternatives:\n      - {raises: null, why: x}\n")
+    text = assert_located(error_of(path), path, 8)
+    assert "profiles.racy.alternatives[0]" in text and "why" in text
+
+
+def test_a_profile_under_an_old_client_name_is_refused(write_file: WriteFile) -> None:
+    """``dotnet`` now names .NET Core 3.1 only as an alias: a profile under it would never be
+    used, so the loader says where it belongs."""
+    path = write_file("bad.yaml", MINIMAL + "profiles:\n  dotnet:\n    why: x\n    raises: null\n")
+    assert assert_located(error_of(path), path, 5, "profiles.dotnet").endswith(
+        "dotnet is the old name of dotnet31: write profiles.dotnet31")

