@@ -102,6 +102,10 @@ def test_run_with_a_failing_scenario(project: Path) -> None:
     assert "scenario file: scenarios/failing.yaml:1" in result.stdout
     assert "transcript:" not in result.stdout
     assert "1 fail" in result.stdout
+    # the last line names the failure again, for a log read from its tail (a CI job's)
+    assert result.stdout.rstrip().splitlines()[-1] == (
+        "FAIL: netmail cli/wrongly-expected: raises: expected SmtpFailedRecipientException, "
+        "got success")
     verbose = harness(project, "run", "-v")
     assert verbose.returncode == 1
     assert "transcript:" in verbose.stdout and "C: EHLO" in verbose.stdout
