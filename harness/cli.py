@@ -19,11 +19,11 @@ from pathlib import Path
 
 from smtp_contract import CONDITIONS
 
-from .adapters import KNOWN, Adapter, make_adapter
+from .adapters import KNOWN, Adapter, canonical, make_adapter
 from .adapters.process import AdapterError, ClientUnavailable
 from .keyword import keyword_filter
 from .loader import ScenarioError, load_scenario, load_scenarios
-from .model import REFERENCE_CLIENTS, Scenario
+from .model import REFERENCE_CLIENTS, Expectation, Scenario
 from .profiles import observe, reason_for, write_profile
 from .report.baseline import compare, read_baseline, update_baseline
 from .report.html import write_html
@@ -214,7 +214,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     adapters = []
     try:
-        for name in dict.fromkeys(args.client or ["netmail"]):
+        for name in dict.fromkeys(canonical(n) for n in args.client or ["netmail"]):
             adapters.append(make_adapter(name))
             adapters[-1].start()
     except (ValueError, ClientUnavailable, AdapterError) as error:
@@ -408,6 +408,10 @@ def _profile(args: argparse.Namespace) -> int:
                   for entry in found]
         unstable = [entry for entry in found if entry.varying]
         unexplained = [entry for entry, why in chosen if why is None]
+        # Alternatives are written by hand from runs that show each outcome; rewriting the
+        # profile from one run would drop them unseen.
+        racing = [entry for entry in found if dict(entry.scenario.profiles).get(
+            adapter.name, Expectation()).alternatives]
         for entry, why in chosen:
             fields = {"why": why, **entry.fields}
             note = (f" (not stable: {', '.join(entry.varying)} varies between runs)"
@@ -417,9 +421,12 @@ def _profile(args: argparse.Namespace) -> int:
         for entry in unexplained:
             print(f"error: {entry.scenario.id}: no reason given (--why, or --why-for "
                   f"{entry.scenario.id} TEXT)", file=sys.stderr)
-        if unstable or unexplained:
+        for entry in racing:
+            print(f"error: {entry.scenario.path}: profiles.{adapter.name} has alternatives "
+                  "(a racing client, written by hand): edit it there", file=sys.stderr)
+        if unstable or unexplained or racing:
             print(f"nothing written: {len(unstable)} not stable, {len(unexplained)} without a "
-                  f"reason")
+                  f"reason, {len(racing)} with alternatives")
             return EXIT_FAILED
         if args.dry_run:
             print(f"{len(found)} profile(s) to write")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .adapters import Adapter, check_client, make_adapter
+from .adapters import Adapter, canonical, check_client, make_adapter
 from .adapters.process import ClientUnavailable
 from .loader import ScenarioError, load_scenario, parse_server_script
 from .model import Scenario
@@ -66,7 +66,8 @@ class ScenarioFile(pytest.File):
             scenario = load_scenario(self.path)
         except ScenarioError as error:
             raise self.CollectError(str(error)) from None
-        for client in self.config.getoption("smtp_clients") or ["netmail"]:
+        clients = self.config.getoption("smtp_clients") or ["netmail"]
+        for client in dict.fromkeys(canonical(name) for name in clients):
             yield ScenarioItem.from_parent(self, name=f"{scenario.id}[{client}]",
                                            scenario=scenario, client=client)
 

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from ..model import CLIENT_ALIASES
 from .base import Adapter, ClientRequest
 from .netmail_adapter import NetmailAdapter
 from .process import ProcessAdapter, command_adapter
 
-KNOWN = ("netmail", "netmail-async", "dotnet8", "dotnet31", "dotnet", "mono", "smtplib",
-         "aiosmtplib")
-"""``dotnet`` is the old name of ``dotnet31`` (its verdicts and profiles say ``dotnet31``)."""
+DOTNET_RUNTIMES = ("dotnet8", "dotnet31", "mono")
+"""The runtimes ``driver.cs`` runs on (``harness/adapters/dotnet``)."""
+KNOWN = ("netmail", "netmail-async", *DOTNET_RUNTIMES, "smtplib", "aiosmtplib",
+         *CLIENT_ALIASES)
+
+
+def canonical(spec: str) -> str:
+    """The client a ``--client`` value names, an old name (``dotnet``) resolved."""
+    return CLIENT_ALIASES.get(spec, spec)
 
 
 def make_adapter(spec: str) -> Adapter:
-    """The adapter a ``--client`` value names: a known client, or ``[NAME=]cmd:COMMAND``."""
+    """The adapter a ``--client`` value names: a known client (or an old name of one), or
+    ``[NAME=]cmd:COMMAND``."""
+    spec = canonical(spec)
     if spec == "netmail":
         return NetmailAdapter()
     if spec == "netmail-async":
         return NetmailAdapter(spec, use_asyncio=True)
-    if spec in ("dotnet8", "dotnet31", "dotnet", "mono"):
+    if spec in DOTNET_RUNTIMES:
         from .dotnet import dotnet_adapter
 
         return dotnet_adapter(spec)
@@ -36,5 +45,5 @@ def check_client(spec: str) -> None:
                          f"or cmd:COMMAND)")
 
 
-__all__ = ["KNOWN", "Adapter", "ClientRequest", "NetmailAdapter", "ProcessAdapter",
-           "check_client", "make_adapter"]
+__all__ = ["DOTNET_RUNTIMES", "KNOWN", "Adapter", "ClientRequest", "NetmailAdapter",
+           "ProcessAdapter", "canonical", "check_client", "make_adapter"]

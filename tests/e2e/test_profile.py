@@ -57,3 +57,19 @@ def test_one_reason_per_cause(tmp_path: Path) -> None:
             for name in ("middle-rejected", "first-rejected", "all-rejected-one")}
     assert whys == {"middle-rejected": "the rest", "first-rejected": "first",
                     "all-rejected-one": "all"}
+
+
+def test_a_profile_with_alternatives_is_never_rewritten(tmp_path: Path) -> None:
+    """Alternatives are written by hand from runs showing each outcome; ``profile`` would lose
+    them by rewriting the entry from one run, so it refuses and writes nothing."""
+    scenarios = copy_scenarios(tmp_path, "recipients/middle-rejected")
+    path = scenarios / "recipients/middle-rejected.yaml"
+    path.write_text(path.read_text() + (
+        "  liar:\n    why: races\n    raises: ObjectDisposedException\n"
+        "    alternatives:\n      - {raises: ArgumentNullException}\n"))
+    before = path.read_text()
+    refused = smtp_harness("profile", "--client", LIAR, "--why", "x", cwd=tmp_path)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "profiles.liar has alternatives" in refused.stderr
+    assert "0 without a reason, 1 with alternatives" in refused.stdout
+    assert path.read_text() == before

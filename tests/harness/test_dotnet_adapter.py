@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import harness.adapters.dotnet as dotnet
+from harness import cli
 from harness.adapters import make_adapter
 from harness.adapters.base import ClientRequest
 from harness.adapters.process import ClientUnavailable, ProcessAdapter
@@ -94,6 +95,14 @@ def test_the_old_name_dotnet_is_dotnet31(pytestconfig: pytest.Config) -> None:
     adapter = make_adapter("dotnet")
     assert isinstance(adapter, ProcessAdapter)
     assert adapter.name == "dotnet31"
+
+
+def test_an_old_name_and_the_new_one_run_once(pytestconfig: pytest.Config,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    require(missing("dotnet31"), pytestconfig)
+    assert cli.main(["run", "--client", "dotnet", "--client", "dotnet31",
+                     str(SCENARIOS / "contract" / "host-null.yaml")]) == 0
+    assert "1 scenario x 1 client: 1 pass" in capsys.readouterr().out
 
 
 def test_dotnet8_keeps_the_connection_and_quits(net8: ProcessAdapter,

@@ -19,7 +19,8 @@ StartServer = Callable[..., RunningServer]
 
 
 def test_make_adapter() -> None:
-    assert KNOWN[0] == "netmail" and {"smtplib", "aiosmtplib", "dotnet", "mono"} <= set(KNOWN)
+    assert KNOWN[0] == "netmail"
+    assert {"smtplib", "aiosmtplib", "dotnet8", "dotnet31", "dotnet", "mono"} <= set(KNOWN)
     adapter = make_adapter("netmail")
     assert isinstance(adapter, NetmailAdapter) and adapter.name == "netmail"
     with pytest.raises(ValueError, match=r"^unknown client 'exchange' \(known: netmail"):
@@ -36,6 +37,27 @@ def test_netmail_async_sends_with_asyncio_on_one_connection(smtp_server: StartSe
     transcript = server.stop()
     assert transcript.connections == 2  # the 451 ends the first connection; QUIT ends the second
     assert transcript.commands[-1] == "QUIT"
+
+
+@pytest.mark.parametrize("name", ["netmail", "netmail-async"])
+def test_api_send_async_sends_with_send_async(name: str, smtp_server: StartServer,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``api: send_async`` goes through ``send_async`` and its ``send_completed`` event, not
+    the blocking or asyncio send (both made to fail here), and reports the event's error."""
+    def refuse(*args: Any) -> None:
+        raise AssertionError("the wrong send method")
+
+    monkeypatch.setattr(netmail.SmtpClient, "send", refuse)
+    monkeypatch.setattr(netmail.SmtpClient, "send_mail_async", refuse)
+    server = smtp_server({"rcpt": [{"match": "bad@example.com",
+                                    "reply": "550 5.1.1 No such user"}]})
+    adapter = make_adapter(name)
+    [delivered] = adapter.run(request(server, api="send_async"))
+    assert delivered.describe() == "success"
+    [refused] = adapter.run(request(server, api="send_async",
+                                    message=MessageSpec(to=("bad@example.com",))))
+    assert refused.describe() == "SmtpFailedRecipientException(MailboxUnavailable)"
+    assert server.stop().delivered_to == ["rcpt@example.com"]
 
 
 def test_module_object_accepted() -> None:

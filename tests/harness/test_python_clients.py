@@ -161,6 +161,8 @@ def test_smtplib_has_no_asynchronous_send(smtp_server: StartServer) -> None:
     server = smtp_server()
     with pytest.raises(NotRunnable, match="smtplib has no asynchronous send"):
         SmtplibAdapter().run(request(server, state="send-in-progress"))
+    with pytest.raises(NotRunnable, match="smtplib has no asynchronous send"):
+        SmtplibAdapter().run(request(server, api="send_async"))
     assert server.stop().connections == 0
 
 

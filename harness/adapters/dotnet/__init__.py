@@ -28,17 +28,15 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ...model import CLIENT_ALIASES
+from .. import DOTNET_RUNTIMES as RUNTIMES
 from ..process import ClientUnavailable, ProcessAdapter
 
 SOURCE = Path(__file__).with_name("driver.cs")
-RUNTIMES = ("dotnet8", "dotnet31", "mono")
 WORKERS = 8
 
 
 def dotnet_adapter(runtime: str) -> ProcessAdapter:
-    """A process adapter running the driver on ``runtime`` (``RUNTIMES`` or an old name)."""
-    runtime = CLIENT_ALIASES.get(runtime, runtime)
+    """A process adapter running the driver on ``runtime`` (one of ``RUNTIMES``)."""
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown .NET runtime {runtime!r} (known: {', '.join(RUNTIMES)})")
     if runtime == "mono":
