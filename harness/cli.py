@@ -21,6 +21,7 @@ from smtp_contract import CONDITIONS
 
 from .adapters import KNOWN, Adapter, canonical, make_adapter
 from .adapters.process import AdapterError, ClientUnavailable
+from .diff.command import add_parser as add_diff_parser
 from .keyword import keyword_filter
 from .loader import ScenarioError, load_scenario, load_scenarios
 from .model import REFERENCE_CLIENTS, Expectation, Scenario
@@ -141,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--dir", type=Path, default=Path("scenarios"),
                      help="the scenario directory (default scenarios/)")
     new.set_defaults(command=_new)
+    add_diff_parser(commands)
     return parser
 
 

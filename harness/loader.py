@@ -26,6 +26,7 @@ from .model import (
     NO_STATUS,
     REFERENCE_CLIENTS,
     Action,
+    AttachmentSpec,
     ClientSpec,
     Expectation,
     FailedRecipient,
@@ -101,7 +102,11 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
 
 def load_scenario(path: Path) -> Scenario:
     """Read, validate and build one scenario file."""
-    data = _read_yaml(path)
+    return scenario_from_data(_read_yaml(path), path)
+
+
+def scenario_from_data(data: Any, path: Path) -> Scenario:
+    """Validate and build one scenario given as data (as read from ``path``)."""
     _validate(path, data)
     try:
         return _build(path, data)
@@ -401,8 +406,7 @@ def _message(data: dict[str, Any] | None) -> MessageSpec | None:
         elif key == "headers":
             fields[key] = tuple(value.items())
         elif key == "attachments":
-            fields[key] = tuple((a["name"], a.get("media_type", "application/octet-stream"),
-                                 a.get("content", "")) for a in value)
+            fields[key] = tuple(AttachmentSpec(**a) for a in value)
         else:
             fields[key] = value
     return MessageSpec(**fields)

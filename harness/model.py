@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 STEPS = ("greeting", "ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data", "end_of_data",
          "rset", "quit")
@@ -22,6 +22,9 @@ adds more)."""
 
 CLIENT_ALIASES = {"dotnet": "dotnet31"}
 """Old client names, still accepted by ``--client``; verdicts and profiles use the new one."""
+
+ASYNC_STATES = ("send-in-progress", "cancelled")
+"""Client states that need an asynchronous send (``Adapter.lacks`` ``async``)."""
 
 CAPABILITIES = frozenset({"pickup", "async", "tls"})
 """What a client may declare it cannot express (``Adapter.lacks``): a pickup-directory
@@ -89,6 +92,20 @@ class ServerScript:
         return sum(max((a.delay for a in actions), default=0.0) for _, actions in self.steps)
 
 
+class AttachmentSpec(NamedTuple):
+    """One attachment: its name, media type, text content, and where the client reads it
+    from: ``stream`` (a readable stream), or ``failing-stream`` (a stream whose reads fail,
+    which a client reads only when it sends)."""
+
+    name: str
+    media_type: str = "application/octet-stream"
+    content: str = ""
+    source: str = "stream"
+
+
+ATTACHMENT_SOURCES = ("stream", "failing-stream")
+
+
 @dataclass(frozen=True)
 class MessageSpec:
     """The message to send, as plain data any adapter can turn into its own message type."""
@@ -97,11 +114,12 @@ class MessageSpec:
     to: tuple[str, ...] = ("rcpt@example.com",)
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
-    subject: str = "Conformance"
-    body: str = "Hello from the SMTP conformance harness.\n"
+    subject: str | None = "Conformance"
+    body: str | None = "Hello from the SMTP conformance harness.\n"
+    """``None``: the property is set to null (.NET then sends an empty subject or body)."""
     html: bool = False
     headers: tuple[tuple[str, str], ...] = ()
-    attachments: tuple[tuple[str, str, str], ...] = ()  # (name, media type, text content)
+    attachments: tuple[AttachmentSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,7 +133,9 @@ class ClientSpec:
     credentials: tuple[str, str] | None = None
     delivery_method: str = "network"
     pickup_directory: str | None = None  # "absolute" (a fresh directory), or a path as given
-    state: str | None = None  # "disposed" or "send-in-progress"
+    state: str | None = None
+    """``disposed``; ``send-in-progress`` (a SendAsync runs during the sends, cancelled after
+    them); ``cancelled`` (a SendAsync was started and cancelled, and had ended, before them)."""
     sends: int = 1
     api: str = "send"
     """``send``, or ``send_async``: the event-based SendAsync, whose outcome is what the call
@@ -221,7 +241,7 @@ class Scenario:
         return frozenset(
             name for name, needed in (
                 ("pickup", client.delivery_method != "network"),
-                ("async", client.state == "send-in-progress" or client.api == "send_async"),
+                ("async", client.state in ASYNC_STATES or client.api == "send_async"),
                 ("tls", client.enable_ssl or bool(self.server and self.server.certificate)))
             if needed)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from smtp_contract import CONDITIONS, CONTRACT_EXCEPTIONS, SmtpStatusCode
+from smtp_contract import ARGUMENT_EXCEPTIONS, CONDITIONS, CONTRACT_EXCEPTIONS, SmtpStatusCode
 
-from .model import REFERENCE_CLIENTS, STEPS, UNCHECKABLE
+from .model import ASYNC_STATES, ATTACHMENT_SOURCES, REFERENCE_CLIENTS, STEPS, UNCHECKABLE
 
 STATUS_CODE = {
     "oneOf": [
@@ -88,8 +88,8 @@ _MESSAGE = {
         "to": {"type": "array", "items": {"type": "string"}, "maxItems": 1000},
         "cc": {"type": "array", "items": {"type": "string"}, "maxItems": 1000},
         "bcc": {"type": "array", "items": {"type": "string"}, "maxItems": 1000},
-        "subject": {"type": "string", "maxLength": 10000},
-        "body": {"type": "string", "maxLength": 10_000_000},
+        "subject": {"type": ["string", "null"], "maxLength": 10000},
+        "body": {"type": ["string", "null"], "maxLength": 10_000_000},
         "html": {"type": "boolean"},
         "headers": {"type": "object", "additionalProperties": {"type": "string"},
                     "maxProperties": 100},
@@ -98,7 +98,8 @@ _MESSAGE = {
             "items": {
                 "type": "object", "additionalProperties": False, "required": ["name"],
                 "properties": {"name": {"type": "string"}, "media_type": {"type": "string"},
-                               "content": {"type": "string", "maxLength": 10_000_000}},
+                               "content": {"type": "string", "maxLength": 10_000_000},
+                               "source": {"enum": list(ATTACHMENT_SOURCES)}},
             },
         },
     },
@@ -120,7 +121,7 @@ _CLIENT = {
         "delivery_method": {"enum": ["network", "pickup", "pickup-iis"]},
         "pickup_directory": {"type": ["string", "null"], "maxLength": 4096,
                              "description": "'absolute' gives a fresh directory."},
-        "state": {"enum": ["disposed", "send-in-progress", None]},
+        "state": {"enum": ["disposed", *ASYNC_STATES, None]},
         "sends": {"type": "integer", "minimum": 1, "maximum": 100},
         "api": {"enum": ["send", "send_async"],
                 "description": "send_async: send with the event-based SendAsync and wait for "
@@ -235,7 +236,8 @@ SCENARIO_SCHEMA: dict[str, Any] = {
         "server": _SERVER,
         "client": _CLIENT,
         "message": _MESSAGE,
-        "expect": _expectation({"enum": [*CONTRACT_EXCEPTIONS, None]}, needs_why=False),
+        "expect": _expectation({"enum": [*CONTRACT_EXCEPTIONS, *ARGUMENT_EXCEPTIONS, None]},
+                              needs_why=False),
         "profiles": {
             "type": "object",
             "maxProperties": 50,

@@ -204,6 +204,7 @@ class SmtpClient:
         except Exception as exc:
             error = exc
         cancelled = self._cancel_requested
+        self._cancel_requested = False  # a cancel ends with the send it cancelled
         self._end()
         args = AsyncCompletedEventArgs(None if cancelled else error, cancelled, user_token)
         for handler in list(self.send_completed):

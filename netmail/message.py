@@ -8,40 +8,36 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import ArgumentException, FormatException
+from .address_parser import normalized, parse_address, parse_addresses
+from .errors import ArgumentException, ArgumentNullException, FormatException
 
-_NAME_ADDR = re.compile(r'^\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^<>]*)>\s*$')
-_ATOM_SPECIALS = set('()<>[]:;@\\,"') | {" ", "\t"}
 _FORBIDDEN = ("\r", "\n", "\0")
 
 
 class MailAddress:
-    """An e-mail address with an optional display name, validated when made."""
+    """An e-mail address with an optional display name, parsed as .NET parses it
+    (``address_parser``) when made."""
 
     __slots__ = ("display_name", "host", "user")
 
     def __init__(self, address: str, display_name: str | None = None) -> None:
         if address is None:
-            raise ArgumentException("The address must not be None.", "address")
+            raise ArgumentNullException("Value cannot be null.", "address")
+        if address == "":
+            raise ArgumentException("The value cannot be an empty string.", "address")
         if any(c in address for c in _FORBIDDEN) or (
             display_name and any(c in display_name for c in _FORBIDDEN)
         ):
             raise FormatException(f"The address must not contain CR, LF or NUL: {address!r}.")
-        spec = address.strip()
-        match = _NAME_ADDR.match(spec)
-        parsed_name = None
-        if match:
-            quoted, bare, spec = match.groups()
-            parsed_name = (
-                re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare.strip()
-            )
-        self.user, self.host = _split_addr_spec(spec.strip(), address)
-        self.display_name = display_name if display_name is not None else (parsed_name or "")
+        name = normalized(display_name) if display_name else ""
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = name[1:-1]
+        parsed_name, self.user, self.host = parse_address(address)
+        self.display_name = name or parsed_name
 
     @property
     def address(self) -> str:
@@ -69,9 +65,10 @@ class MailAddress:
             raise FormatException(f"The domain cannot be encoded: {self.host!r}.") from exc
 
     def __str__(self) -> str:
+        """As .NET's ``ToString``: quotes in the name escaped, nothing else."""
         if not self.display_name:
             return self.address
-        name = self.display_name.replace("\\", "\\\\").replace('"', '\\"')
+        name = self.display_name.replace('"', '\\"')
         return f'"{name}" <{self.address}>'
 
     def __repr__(self) -> str:
@@ -84,23 +81,6 @@ class MailAddress:
 
     def __hash__(self) -> int:
         return hash((self.user, self.host.lower()))
-
-
-def _split_addr_spec(spec: str, original: str) -> tuple[str, str]:
-    user, at, host = spec.rpartition("@")
-    if not at or not user or not host:
-        raise FormatException(f"The specified string is not in the form required for an "
-                              f"e-mail address: {original!r}.")
-    quoted = user.startswith('"') and user.endswith('"') and len(user) > 1
-    if not quoted and (user.startswith(".") or user.endswith(".") or ".." in user
-                       or any(c in _ATOM_SPECIALS for c in user)):
-        raise FormatException(f"The local part of the address is malformed: {original!r}.")
-    if host.startswith("["):
-        if not host.endswith("]") or any(c in "[]\\" for c in host[1:-1]):
-            raise FormatException(f"The domain literal is malformed: {original!r}.")
-    elif any(c in _ATOM_SPECIALS for c in host) or "" in host.split("."):
-        raise FormatException(f"The domain of the address is malformed: {original!r}.")
-    return user, host
 
 
 AddressLike = MailAddress | str
@@ -122,8 +102,16 @@ class MailAddressCollection(list[MailAddress]):
     def add(self, addresses: AddressLike) -> None:
         if isinstance(addresses, MailAddress):
             self.append(addresses)
-        else:
-            self.extend(part for part in _split_list(addresses) if part.strip())
+            return
+        if addresses is None:
+            raise ArgumentNullException("Value cannot be null.", "addresses")
+        if addresses == "":
+            raise ArgumentException("The value cannot be an empty string.", "addresses")
+        if any(c in addresses for c in _FORBIDDEN):
+            raise FormatException(f"The address must not contain CR, LF or NUL: "
+                                  f"{addresses!r}.")
+        parsed = parse_addresses(addresses)  # all of them, before any is added
+        super().extend(_made(*part) for part in parsed)
 
     def append(self, item: AddressLike) -> None:
         super().append(as_address(item))
@@ -145,28 +133,11 @@ class MailAddressCollection(list[MailAddress]):
         return self
 
 
-def _split_list(text: str) -> list[str]:
-    """Split on commas outside quoted strings and angle brackets; inside a quoted string a
-    backslash escapes the next character (RFC 5322 quoted-pair), so ``\\"`` does not end it."""
-    parts, current, quoted, depth, escaped = [], [], False, 0, False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif quoted and char == "\\":
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif not quoted and char == "<":
-            depth += 1
-        elif not quoted and char == ">":
-            depth -= 1
-        if char == "," and not quoted and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
+def _made(display_name: str, user: str, host: str) -> MailAddress:
+    """A ``MailAddress`` from parts ``parse_addresses`` found."""
+    address = MailAddress.__new__(MailAddress)
+    address.display_name, address.user, address.host = display_name, user, host
+    return address
 
 
 class Attachment:
@@ -186,8 +157,8 @@ class Attachment:
             name = name or path.name
         elif isinstance(content, (bytes, bytearray, memoryview)):
             self._data, self._path = bytes(content), None
-        else:
-            self._data, self._path = content.read(), None
+        else:  # read when the message is sent, as .NET reads its ContentStream
+            self._data, self._path, self._stream = None, None, content
         self.name = name or "attachment"
         _refuse_line_breaks(self.name, "name")
         guessed = mimetypes.guess_type(self.name)[0]
@@ -196,8 +167,14 @@ class Attachment:
             raise ArgumentException(f"Not a media type: {self.media_type!r}.", "media_type")
         self.content_id = content_id
 
+    _stream: BinaryIO | None = None
+
     @property
     def data(self) -> bytes:
+        """The content; a stream is read (once) the first time it is needed, so one that
+        fails makes the send fail (``SmtpException``), not the constructor."""
+        if self._data is None and self._stream is not None:
+            self._data = self._stream.read()
         if self._data is not None:
             return self._data
         assert self._path is not None
@@ -212,6 +189,8 @@ class MailHeaders(dict[str, str]):
             not name.isprintable()
         ):
             raise ArgumentException(f"Invalid header name: {name!r}.", "name")
+        if not value:
+            raise ArgumentException("The value cannot be an empty string.", "value")
         _refuse_line_breaks(value, name)
         super().__setitem__(name, value)
 
@@ -250,7 +229,7 @@ class MailMessage:
         self.bcc = MailAddressCollection(bcc)
         self.reply_to_list = MailAddressCollection()
         self.subject = subject
-        self.body = body
+        self.body = body  # type: ignore[assignment]
         self.is_body_html = is_body_html
         self.headers = MailHeaders()
         self.attachments: list[Attachment] = []
@@ -272,6 +251,15 @@ class MailMessage:
         value = value or ""
         _refuse_line_breaks(value, "subject")
         self._subject = value
+
+    @property
+    def body(self) -> str:
+        return self._body
+
+    @body.setter
+    def body(self, value: str | None) -> None:
+        """``None`` is an empty body, as in .NET."""
+        self._body = value or ""
 
     @property
     def recipients(self) -> list[MailAddress]:

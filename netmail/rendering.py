@@ -14,6 +14,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from .address_parser import unescaped
 from .message import MailAddress, MailMessage
 
 _SEVEN_BIT = email_policy.SMTP.clone(cte_type="7bit")
@@ -63,11 +64,12 @@ def render_with_email_package(message: MailMessage, utf8: bool, date: str,
     for name, value in message.headers.items():
         del email[name]
         email[name] = value
-    email.set_content(message.body, subtype="html" if message.is_body_html else "plain")
+    email.set_content(message.body, subtype=_subtype(message))
     for attachment in message.attachments:
         maintype, _, subtype = attachment.media_type.partition("/")
         email.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
                              filename=attachment.name, cid=attachment.content_id)
+        email.get_payload()[-1].set_param("name", attachment.name)  # as .NET writes it
     return normalize_line_endings(email.as_bytes())
 
 
@@ -104,7 +106,7 @@ def render_plain(message: MailMessage, date: str, message_id: str) -> bytes | No
         if name.lower() in _STANDARD or not _plain_text(value):
             return None
         headers.append(f"{name}: {value}")
-    subtype = "html" if message.is_body_html else "plain"
+    subtype = _subtype(message)
     headers += [f'Content-Type: text/{subtype}; charset="utf-8"',
                 "Content-Transfer-Encoding: 7bit", "MIME-Version: 1.0"]
     if any(len(h) > _LINE and "\r\n" not in h for h in headers):
@@ -176,7 +178,13 @@ def _plain_text(value: str) -> bool:
 
 def _header_address(address: MailAddress, utf8: bool) -> Address:
     host = address.host if utf8 else address.ascii_host
-    return Address(address.display_name, address.user, host)
+    return Address(unescaped(address.display_name), address.user, host)
+
+
+def _subtype(message: MailMessage) -> str:
+    """``html`` for an HTML body; an empty body is plain text whatever it says, as .NET
+    writes it."""
+    return "html" if message.is_body_html and message.body else "plain"
 
 
 def normalize_line_endings(data: bytes, *, terminate: bool = True) -> bytes:

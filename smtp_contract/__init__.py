@@ -65,6 +65,8 @@ CONDITIONS = {
     "connection-reuse": "a second send on a kept connection",
     "message-integrity": "the message arrives exactly as rendered",
     "pickup-failed": "pickup-directory delivery fails (no directory, relative, IIS)",
+    "invalid-argument": "a constructor or setter the message needs refuses a value "
+                        "(MailAddress, Attachment, a header)",
 }
 """The documented conditions of ``SmtpClient.Send`` first, then the families beyond them."""
 
@@ -82,7 +84,12 @@ CONTRACT_EXCEPTIONS = (
     "SmtpFailedRecipientException",
     "SmtpFailedRecipientsException",
 )
-"""The exceptions the documentation names; ``expect.raises`` must be one of them (or null)."""
+"""The exceptions the documentation of ``Send`` names."""
+
+ARGUMENT_EXCEPTIONS = ("ArgumentException", "ArgumentOutOfRangeException", "FormatException")
+"""What the documented constructors and setters a send needs raise (``MailAddress``: a
+malformed address is FormatException; ``Timeout``: a negative one is out of range).
+``expect.raises`` must be one of these or of ``CONTRACT_EXCEPTIONS`` (or null)."""
 
 CONTRACT, DETAIL = "contract", "detail"
 

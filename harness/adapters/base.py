@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from ..model import MessageSpec
+from ..model import AttachmentSpec, MessageSpec
 from ..outcome import Outcome
 
 
@@ -34,8 +34,7 @@ class ClientRequest:
             message = data["message"]
             message["from"] = message.pop("from_")
             message["headers"] = dict(self.message.headers)
-            message["attachments"] = [
-                {"name": n, "media_type": t, "content": c} for n, t, c in self.message.attachments]
+            message["attachments"] = [a._asdict() for a in self.message.attachments]
         if self.credentials is not None:
             data["credentials"] = {"user": self.credentials[0], "password": self.credentials[1]}
         return data
@@ -49,8 +48,7 @@ def request_from_json(data: dict[str, Any]) -> ClientRequest:
         cc=tuple(message.get("cc", ())), bcc=tuple(message.get("bcc", ())),
         subject=message.get("subject", ""), body=message.get("body", ""),
         html=message.get("html", False), headers=tuple(message.get("headers", {}).items()),
-        attachments=tuple((a["name"], a.get("media_type", "application/octet-stream"),
-                           a.get("content", "")) for a in message.get("attachments", ())))
+        attachments=tuple(AttachmentSpec(**a) for a in message.get("attachments", ())))
     credentials = data.get("credentials")
     return ClientRequest(**{**data, "message": spec, "credentials": (
         (credentials["user"], credentials["password"]) if credentials else None)})

@@ -11,14 +11,17 @@ client that breaks the contract.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
+import io
 import ssl
 import threading
 from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
-from ..model import FailedRecipient, MessageSpec
+from ..address import UNSET, AddressOutcome, AddressRequest
+from ..model import ASYNC_STATES, FailedRecipient, MessageSpec
 from ..outcome import Outcome, capture, python_exception
 from .base import ClientRequest
 
@@ -54,9 +57,13 @@ class NetmailAdapter:
         client.send_completed.append(lambda sender, args: finished.set())
         if request.state == "disposed":
             client.dispose()
-        elif request.state == "send-in-progress":
-            client.send_async(message if message is not None else nm.MailMessage(
-                "in-progress@example.com", "in-progress@example.com"))
+        elif request.state in ASYNC_STATES:
+            with contextlib.suppress(Exception):  # a refused SendAsync: nothing in progress
+                client.send_async(message if message is not None else nm.MailMessage(
+                    "in-progress@example.com", "in-progress@example.com"))
+            if request.state == "cancelled":
+                client.send_async_cancel()
+                finished.wait(request.timeout + 5)
         loop = asyncio.new_event_loop() if self._use_asyncio else None
 
         def send() -> None:
@@ -109,12 +116,35 @@ class NetmailAdapter:
             for entry in entries:  # as .NET's To.Add(string): an entry may be a list
                 collection.add(entry)
         message.headers.update(dict(spec.headers))
-        for name, media_type, content in spec.attachments:
-            message.attachments.append(nm.Attachment(content.encode(), name, media_type))
+        for name, media_type, content, source in spec.attachments:
+            stream = FailingStream() if source == "failing-stream" else io.BytesIO(
+                content.encode())
+            message.attachments.append(nm.Attachment(stream, name, media_type))
         return message
+
+    def parse_address(self, request: AddressRequest) -> AddressOutcome:
+        """``MailAddress(...)``: what it raises, or the parts it holds."""
+        nm = self._netmail
+        try:
+            parsed = (nm.MailAddress(request.address) if request.display_name is UNSET
+                      else nm.MailAddress(request.address, request.display_name))
+        except Exception as exc:
+            return AddressOutcome(exception=type(exc).__name__, message=str(exc))
+        return AddressOutcome(display_name=parsed.display_name, user=parsed.user,
+                              host=parsed.host, address=parsed.address, text=str(parsed))
 
     def close(self) -> None:
         pass
+
+
+class FailingStream(io.RawIOBase):
+    """A readable stream whose every read fails, as a broken file or network stream does."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise OSError("the attachment's stream failed")
 
 
 def describe_exception(exc: BaseException) -> Outcome:

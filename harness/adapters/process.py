@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ..address import AddressOutcome, AddressRequest, address_outcome_from_json
 from ..model import CAPABILITIES, FailedRecipient
 from ..outcome import Outcome
 from .base import ClientRequest
@@ -99,10 +100,11 @@ class _Driver:
             raise AdapterError(f"the driver wrote {message!r}, not an object")
         return message
 
-    def exchange(self, number: int, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def exchange(self, number: int, request: dict[str, Any], timeout: float,
+                 kind: str = "request") -> dict[str, Any]:
         assert self._process.stdin is not None
         try:
-            self._process.stdin.write(json.dumps({"id": number, "request": request}).encode()
+            self._process.stdin.write(json.dumps({"id": number, kind: request}).encode()
                                       + b"\n")
             self._process.stdin.flush()
         except OSError as exc:
@@ -161,7 +163,9 @@ class ProcessAdapter:
             self.description, self.lacks = driver.description, driver.lacks
         return driver
 
-    def run(self, request: ClientRequest) -> list[Outcome]:
+    def _exchange(self, kind: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """One request on an idle driver (a new one if none is idle); a driver that breaks
+        the protocol or hangs is killed, and the error raised."""
         with self._slots:
             try:
                 driver = self._idle.get_nowait()
@@ -170,21 +174,33 @@ class ProcessAdapter:
             with self._lock:
                 self._counter += 1
                 number = self._counter
-            timeout = request.timeout * request.sends + _MARGIN
             try:
-                response = driver.exchange(number, request.to_json(), timeout)
-            except DriverHung as hung:
-                driver.kill()
-                with self._lock:
-                    self._drivers.remove(driver)
-                return [Outcome(exception=DID_NOT_RETURN, message=str(hung), seconds=timeout)
-                        for _ in range(request.sends)]
+                response = driver.exchange(number, payload, timeout, kind)
             except AdapterError:
                 driver.kill()
                 with self._lock:
                     self._drivers.remove(driver)
                 raise
             self._idle.put(driver)
+        return response
+
+    def parse_address(self, request: AddressRequest) -> AddressOutcome:
+        """``new MailAddress(...)`` in the driver (protocol: ``mail_address``)."""
+        response = self._exchange("mail_address", request.to_json(), _MARGIN)
+        if "unavailable" in response:
+            raise NotRunnable(str(response["unavailable"]))
+        try:
+            return address_outcome_from_json(response.get("mail_address"))
+        except (TypeError, ValueError) as exc:
+            raise AdapterError(f"a malformed mail_address answer: {exc}") from None
+
+    def run(self, request: ClientRequest) -> list[Outcome]:
+        timeout = request.timeout * request.sends + _MARGIN
+        try:
+            response = self._exchange("request", request.to_json(), timeout)
+        except DriverHung as hung:
+            return [Outcome(exception=DID_NOT_RETURN, message=str(hung), seconds=timeout)
+                    for _ in range(request.sends)]
         if "unavailable" in response:
             raise NotRunnable(str(response["unavailable"]))
         outcomes = response.get("outcomes")

@@ -38,7 +38,7 @@ from email.message import EmailMessage
 from types import ModuleType
 from typing import Any
 
-from ..model import FailedRecipient, MessageSpec
+from ..model import ASYNC_STATES, FailedRecipient, MessageSpec
 from ..outcome import Outcome
 from .base import ClientRequest
 from .process import ClientUnavailable, NotRunnable
@@ -57,11 +57,14 @@ def build_message(spec: MessageSpec | None) -> EmailMessage | None:
         message["To"] = ", ".join(spec.to)
     if spec.cc:
         message["Cc"] = ", ".join(spec.cc)
-    message["Subject"] = spec.subject
+    if spec.subject is not None:
+        message["Subject"] = spec.subject
     for name, value in spec.headers:
         message[name] = value
-    message.set_content(spec.body, subtype="html" if spec.html else "plain")
-    for name, media_type, content in spec.attachments:
+    message.set_content(spec.body or "", subtype="html" if spec.html else "plain")
+    for name, media_type, content, source in spec.attachments:
+        if source == "failing-stream":  # the user's code reads it, and the read fails
+            raise OSError(f"reading the stream of attachment {name!r} failed")
         maintype, _, subtype = media_type.partition("/")
         if maintype == "text":
             message.add_attachment(content, subtype=subtype or "plain", filename=name)
@@ -144,7 +147,7 @@ class SmtplibAdapter:
 
     def run(self, request: ClientRequest) -> list[Outcome]:
         _check_runnable(request, "smtplib")
-        if request.state == "send-in-progress" or request.api == "send_async":
+        if request.state in ASYNC_STATES or request.api == "send_async":
             raise NotRunnable("smtplib has no asynchronous send")
         session = _SmtplibSession(request)
         outcomes: list[Outcome] = []
@@ -244,17 +247,17 @@ class AiosmtplibAdapter:
                 if opened.exception is not None:
                     outcomes.append(opened)
             first: asyncio.Task[Outcome] | None = None
-            if request.state == "send-in-progress":
+            if request.state in ASYNC_STATES:
                 first = asyncio.create_task(self._capture(session.send))
                 await session.wait_in_progress(first)
+            if request.state == "cancelled":
+                await _cancelled(first)
+                first = None
             try:
                 while len(outcomes) < request.sends:
                     outcomes.append(await self._capture(session.send))
             finally:
-                if first is not None:
-                    first.cancel()
-                    with contextlib.suppress(Exception, asyncio.CancelledError):
-                        await first
+                await _cancelled(first)
         finally:
             await session.quit()
         return outcomes
@@ -272,6 +275,14 @@ class AiosmtplibAdapter:
                 raise  # this send is being cancelled (the first send of send-in-progress)
             outcome = describe(exc, "code")  # the library raised it: report it as it is
         return _timed(started, outcome)
+
+
+async def _cancelled(task: asyncio.Task[Outcome] | None) -> None:
+    """Cancel an asynchronous send and wait until it has ended."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await task
 
 
 class _AiosmtplibSession:

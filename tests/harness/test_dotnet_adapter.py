@@ -20,7 +20,7 @@ from harness.adapters import make_adapter
 from harness.adapters.base import ClientRequest
 from harness.adapters.process import ClientUnavailable, ProcessAdapter
 from harness.loader import load_scenarios
-from harness.model import MessageSpec
+from harness.model import AttachmentSpec, MessageSpec
 from harness.runner import run_all
 from harness.verdict import ERROR, NOT_RUNNABLE, PASS, Verdict
 
@@ -248,7 +248,7 @@ def test_the_message_arrives_intact(fixture: str, request: pytest.FixtureRequest
     subject = 'Grüße 😀 "quoted" \\ back\tslash'
     message = MessageSpec(from_="s@example.com", to=("a@example.com",), subject=subject,
                           body="line one\n", headers=(("X-Test", "yes"),),
-                          attachments=(("a.txt", "text/plain", "attached ✓"),))
+                          attachments=(AttachmentSpec("a.txt", "text/plain", "attached ✓"),))
     outcomes = adapter.run(ClientRequest(
         scenario="unicode", host=None, port=25, enable_ssl=False, timeout=3.0,
         credentials=None, delivery_method="pickup", pickup_directory=str(tmp_path),

@@ -21,6 +21,7 @@ from harness.model import (
     OUTCOME_FIELDS,
     SERVER_FIELDS,
     Action,
+    AttachmentSpec,
     ClientSpec,
     Expectation,
     FailedRecipient,
@@ -116,7 +117,7 @@ def test_full_scenario_builds_the_model(write_file: WriteFile) -> None:
     assert scenario.message == MessageSpec(
         from_="s@example.com", to=("a@example.com",), cc=("c@example.com",),
         bcc=("d@example.com",), headers=(("X-Test", "1"),),
-        attachments=(("a.txt", "application/octet-stream", "hi"),))
+        attachments=(AttachmentSpec("a.txt", "application/octet-stream", "hi"),))
     expect = scenario.expect
     assert expect.raises == "SmtpFailedRecipientException"
     assert expect.status_code == 550

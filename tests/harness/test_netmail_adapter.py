@@ -10,7 +10,7 @@ import pytest
 
 import netmail
 from harness.adapters import KNOWN, NetmailAdapter, make_adapter
-from harness.model import FailedRecipient, MessageSpec
+from harness.model import AttachmentSpec, FailedRecipient, MessageSpec
 from harness.server import RunningServer, ca_file
 
 from .client_requests import request
@@ -70,7 +70,7 @@ def test_delivery_with_headers_attachments_and_bcc(smtp_server: StartServer) -> 
     message = MessageSpec(from_="s@example.com", to=("a@example.com",), cc=("c@example.com",),
                           bcc=("b@example.com",), subject="Hi there", body="Body text\n",
                           headers=(("X-Harness", "yes"),),
-                          attachments=(("note.txt", "text/plain", "attached words"),))
+                          attachments=(AttachmentSpec("note.txt", "text/plain", "attached words"),))
     [outcome] = NetmailAdapter().run(request(server, message=message))
     assert outcome.exception is None and outcome.seconds > 0
     transcript = server.stop()
@@ -144,11 +144,12 @@ def test_starttls_with_the_harness_ca(smtp_server: StartServer) -> None:
 
 def test_client_request_to_json() -> None:
     data = request(None, credentials=("u", "p"), message=MessageSpec(
-        from_="f@x", headers=(("X-A", "1"),), attachments=(("a.txt", "text/plain", "hi"),))
+        from_="f@x", headers=(("X-A", "1"),),
+        attachments=(AttachmentSpec("a.txt", "text/plain", "hi"),))
     ).to_json()
     assert data["credentials"] == {"user": "u", "password": "p"}
     assert data["message"]["from"] == "f@x" and "from_" not in data["message"]
     assert data["message"]["headers"] == {"X-A": "1"}
     assert data["message"]["attachments"] == [{"name": "a.txt", "media_type": "text/plain",
-                                               "content": "hi"}]
+                                               "content": "hi", "source": "stream"}]
     assert request(None, message=None).to_json()["message"] is None

@@ -12,7 +12,7 @@ from harness.adapters import KNOWN, make_adapter
 from harness.adapters.process import NotRunnable
 from harness.adapters.python_clients import AiosmtplibAdapter, SmtplibAdapter
 from harness.loader import load_scenario
-from harness.model import FailedRecipient, MessageSpec
+from harness.model import AttachmentSpec, FailedRecipient, MessageSpec
 from harness.runner import run_scenario
 from harness.server import RunningServer, ca_file
 
@@ -40,7 +40,7 @@ def test_delivery_with_cc_bcc_headers_and_attachment(adapter: Adapter,
     message = MessageSpec(from_="s@example.com", to=("a@example.com",), cc=("c@example.com",),
                           bcc=("b@example.com",), subject="Hi there", body="Body text\n",
                           headers=(("X-Harness", "yes"),),
-                          attachments=(("note.txt", "text/plain", "attached words"),))
+                          attachments=(AttachmentSpec("note.txt", "text/plain", "attached words"),))
     [outcome] = adapter.run(request(server, message=message))
     assert outcome.exception is None and outcome.failed_recipients == ()
     assert outcome.seconds > 0

@@ -11,7 +11,7 @@ import pytest
 from harness.model import STEPS
 from harness.schema import SCENARIO_SCHEMA
 from netmail.errors import SmtpStatusCode
-from smtp_contract import CONDITIONS, CONTRACT_EXCEPTIONS
+from smtp_contract import ARGUMENT_EXCEPTIONS, CONDITIONS, CONTRACT_EXCEPTIONS
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLISHED = REPO / "docs" / "scenario.schema.json"
@@ -37,7 +37,8 @@ def test_schema_is_a_valid_draft_2020_12_schema() -> None:
 def test_enums_follow_the_model() -> None:
     properties = SCENARIO_SCHEMA["properties"]
     assert properties["condition"]["enum"] == sorted(CONDITIONS)
-    assert properties["expect"]["properties"]["raises"]["enum"] == [*CONTRACT_EXCEPTIONS, None]
+    assert properties["expect"]["properties"]["raises"]["enum"] == [
+        *CONTRACT_EXCEPTIONS, *ARGUMENT_EXCEPTIONS, None]
     server = properties["server"]["properties"]
     assert set(STEPS) <= set(server)
     status = properties["expect"]["properties"]["status_code"]["oneOf"][1]["enum"]

@@ -20,9 +20,27 @@ def b64(text: str) -> bytes:
     return base64.b64encode(text.encode())
 
 
-def test_plain_is_preferred_and_one_round_trip() -> None:
-    writes, _ = play(authenticate(ALICE, ["LOGIN", "PLAIN"]), ["235 ok\r\n"])
+def test_login_is_preferred_as_dotnet_uses_it() -> None:
+    writes, _ = play(authenticate(ALICE, ["PLAIN", "LOGIN"]),
+                     ["334 VXNlcm5hbWU6\r\n", "334 UGFzc3dvcmQ6\r\n", "235 ok\r\n"])
+    assert writes[0] == b"AUTH LOGIN\r\n"
+
+
+def test_plain_is_one_round_trip() -> None:
+    writes, _ = play(authenticate(ALICE, ["PLAIN"]), ["235 ok\r\n"])
     assert writes == [b"AUTH PLAIN " + b64("\0alice\0s3cret") + b"\r\n"]
+
+
+def test_a_504_moves_on_to_the_next_offered_mechanism() -> None:
+    writes, _ = play(authenticate(ALICE, ["LOGIN", "PLAIN"]),
+                     ["504 5.5.4 mechanism not supported\r\n", "235 ok\r\n"])
+    assert writes == [b"AUTH LOGIN\r\n", b"AUTH PLAIN " + b64("\0alice\0s3cret") + b"\r\n"]
+
+
+def test_a_504_to_the_last_mechanism_is_raised() -> None:
+    with pytest.raises(SmtpException) as failure:
+        play(authenticate(ALICE, ["PLAIN"]), ["504 5.5.4 mechanism not supported\r\n"])
+    assert failure.value.status_code == 504
 
 
 def test_login() -> None:

@@ -6,7 +6,14 @@ import io
 
 import pytest
 
-from netmail import ArgumentException, Attachment, FormatException, MailAddress, MailMessage
+from netmail import (
+    ArgumentException,
+    ArgumentNullException,
+    Attachment,
+    FormatException,
+    MailAddress,
+    MailMessage,
+)
 
 
 @pytest.mark.parametrize(("text", "address", "name"), [
@@ -31,14 +38,32 @@ def test_line_breaks_are_refused(text: str) -> None:
         MailAddress(text)
 
 
+@pytest.mark.parametrize(("text", "parts"), [
+    ("a b@example.com", ("a", "b", "example.com")),  # a display name, then the address
+    ("a..b@example.com", ("", "a..b", "example.com")),
+    ("a@example..com", ("", "a", "example..com")),
+    ("(comment) a@b.c (more)", ("", "a", "b.c")),
+])
+def test_what_dotnet_accepts(text: str, parts: tuple[str, str, str]) -> None:
+    address = MailAddress(text)
+    assert (address.display_name, address.user, address.host) == parts
+
+
+def test_none_and_empty_raise_what_dotnet_raises() -> None:
+    with pytest.raises(ArgumentNullException):
+        MailAddress(None)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentException) as empty:
+        MailAddress("")
+    assert type(empty.value) is ArgumentException
+
+
 def test_display_name_with_line_break_is_refused() -> None:
     with pytest.raises(FormatException):
         MailAddress("a@example.com", "Evil\r\nBcc: x@y")
 
 
-@pytest.mark.parametrize("text", ["", "plain", "@example.com", "a@", "a b@example.com",
-                                  "a..b@example.com", ".a@example.com", "a@exa mple.com",
-                                  "a@[1.2.3.4", "a@example..com"])
+@pytest.mark.parametrize("text", ["plain", "@example.com", "a@", " ", ".a@example.com",
+                                  "a@exa mple.com", "a@[1.2.3.4", "(a@b.c", "a@b.c>"])
 def test_malformed_addresses(text: str) -> None:
     with pytest.raises(FormatException):
         MailAddress(text)
@@ -62,7 +87,7 @@ def test_collections_coerce_strings_and_split_lists() -> None:
 
 def test_list_splitting_honours_quoted_pairs() -> None:
     message = MailMessage("s@x.test", r'"Doe \", J" <a@x.test>, b@x.test')
-    assert [(a.display_name, a.address) for a in message.to] == [('Doe ", J', "a@x.test"),
+    assert [(a.display_name, a.address) for a in message.to] == [('Doe \\", J', "a@x.test"),
                                                                   ("", "b@x.test")]
 
 

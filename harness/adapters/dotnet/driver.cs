@@ -23,6 +23,25 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 
+// A stream whose every read fails, as a broken file or network stream does.
+class FailingStream : Stream {
+    public override bool CanRead { get { return true; } }
+    public override bool CanSeek { get { return false; } }
+    public override bool CanWrite { get { return false; } }
+    public override long Length { get { throw new NotSupportedException(); } }
+    public override long Position {
+        get { throw new NotSupportedException(); }
+        set { throw new NotSupportedException(); }
+    }
+    public override int Read(byte[] buffer, int offset, int count) {
+        throw new IOException("the attachment's stream failed");
+    }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) { throw new NotSupportedException(); }
+    public override void SetLength(long value) { throw new NotSupportedException(); }
+    public override void Write(byte[] buffer, int offset, int count) { throw new NotSupportedException(); }
+}
+
 static class Json {
     public static object Parse(string text) {
         int i = 0;
@@ -236,6 +255,10 @@ class Driver {
             var envelope = (Dictionary<string, object>)Json.Parse(line);
             envelope.TryGetValue("id", out id);
             answer["id"] = id;
+            if (envelope.ContainsKey("mail_address")) {
+                answer["mail_address"] = ParseAddress((Dictionary<string, object>)envelope["mail_address"]);
+                return answer;
+            }
             var request = (Dictionary<string, object>)envelope["request"];
             if (noTls && Bool(request, "enable_ssl") && Text(request, "delivery_method") == "network") {
                 answer["unavailable"] = ".NET Core cannot do TLS here: libssl.so.1.1 not found " +
@@ -285,13 +308,19 @@ class Driver {
         client.SendCompleted += delegate { finished.Set(); };
         if (state == "disposed") {
             client.Dispose();
-        } else if (state == "send-in-progress") {
+        } else if (state == "send-in-progress" || state == "cancelled") {
             try {
                 client.SendAsync(message ?? new MailMessage("in-progress@example.com",
                                                             "in-progress@example.com"), null);
                 started = true;
             } catch (Exception e) {
                 Console.Error.WriteLine("driver: SendAsync raised " + e);
+            }
+            if (started && state == "cancelled") {
+                Quietly(client.SendAsyncCancel);
+                if (!finished.WaitOne(TimeSpan.FromSeconds(timeout + 5)))
+                    Console.Error.WriteLine("driver: SendCompleted did not come after SendAsyncCancel");
+                started = false;
             }
         }
         bool viaSendAsync = Text(request, "api") == "send_async";
@@ -359,8 +388,8 @@ class Driver {
         foreach (string addresses in Strings(spec, "to")) message.To.Add(addresses);
         foreach (string addresses in Strings(spec, "cc")) message.CC.Add(addresses);
         foreach (string addresses in Strings(spec, "bcc")) message.Bcc.Add(addresses);
-        message.Subject = Text(spec, "subject") ?? "";
-        message.Body = Text(spec, "body") ?? "";
+        message.Subject = Text(spec, "subject");
+        message.Body = Text(spec, "body");
         message.IsBodyHtml = Bool(spec, "html");
         var headers = spec.ContainsKey("headers") ? spec["headers"] as Dictionary<string, object> : null;
         if (headers != null)
@@ -370,7 +399,9 @@ class Driver {
             foreach (object item in attachments) {
                 var a = (Dictionary<string, object>)item;
                 byte[] content = Encoding.UTF8.GetBytes(Text(a, "content") ?? "");
-                message.Attachments.Add(new Attachment(new MemoryStream(content), Text(a, "name"),
+                Stream stream = Text(a, "source") == "failing-stream"
+                    ? (Stream)new FailingStream() : new MemoryStream(content);
+                message.Attachments.Add(new Attachment(stream, Text(a, "name"),
                                                        Text(a, "media_type") ?? "application/octet-stream"));
             }
         return message;
@@ -453,6 +484,27 @@ class Driver {
             Console.Error.WriteLine("driver: certificate check failed: " + e.GetType().Name + ": " + e.Message);
             return false;
         }
+    }
+
+    // new MailAddress(address) or (address, displayName): what it raises, or what it holds.
+    static Dictionary<string, object> ParseAddress(Dictionary<string, object> spec) {
+        var result = new Dictionary<string, object>();
+        string address = Text(spec, "address");
+        try {
+            MailAddress parsed = spec.ContainsKey("display_name")
+                ? new MailAddress(address, Text(spec, "display_name"))
+                : new MailAddress(address);
+            result["exception"] = null;
+            result["display_name"] = parsed.DisplayName;
+            result["user"] = parsed.User;
+            result["host"] = parsed.Host;
+            result["address"] = parsed.Address;
+            result["text"] = parsed.ToString();
+        } catch (Exception e) {
+            result["exception"] = e.GetType().Name;
+            result["message"] = e.Message;
+        }
+        return result;
     }
 
     static Dictionary<string, object> Success() {

@@ -1,0 +1,132 @@
+"""One differential run: generate, compare, shrink each distinct disagreement, write it."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .cases import AXES, generate, share
+from .compare import Comparison
+from .engine import Pair
+from .write import Unwritable, address_line, scenario_document, write_scenario
+
+
+@dataclass
+class Finding:
+    """A distinct disagreement: its shrunk case, how many generated cases showed it, and
+    where it was written (or why it could not be)."""
+
+    comparison: Comparison
+    count: int
+    written: Path | None = None
+    unwritable: str | None = None
+
+
+@dataclass
+class DiffReport:
+    client: str
+    against: str
+    seed: int
+    axes: dict[str, Counter[str]] = field(default_factory=dict)
+    """Per axis: ``cases``, ``agree``, ``explained`` (all differences departures), and
+    ``disagree``."""
+    departures: Counter[str] = field(default_factory=Counter)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def unexplained(self) -> int:
+        return sum(counts["disagree"] for counts in self.axes.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "client": self.client, "against": self.against, "seed": self.seed,
+            "axes": {axis: dict(counts) for axis, counts in self.axes.items()},
+            "departures": dict(self.departures),
+            "findings": [{"axis": f.comparison.case.axis, "fields": f.comparison.unexplained,
+                          "count": f.count, "case": f.comparison.case.data,
+                          "client": f.comparison.client, "reference": f.comparison.reference,
+                          "written": str(f.written) if f.written else None,
+                          "unwritable": f.unwritable} for f in self.findings]}
+
+
+def run_diff(pair: Pair, examples: int, seed: int, out: Path | None,
+             axes: tuple[str, ...] = AXES, shrink: bool = True) -> DiffReport:
+    report = DiffReport(pair.client.name, pair.against, seed)
+    groups: dict[tuple[Any, ...], list[Comparison]] = {}
+    for axis, count in share(examples, axes).items():
+        comparisons = pair.compare(generate(axis, count, seed))
+        counts: Counter[str] = Counter(cases=len(comparisons))
+        for comparison in comparisons:
+            if not comparison.agrees:
+                counts["disagree"] += 1
+                groups.setdefault(comparison.signature, []).append(comparison)
+            elif comparison.explained:
+                counts["explained"] += 1
+            else:
+                counts["agree"] += 1
+            report.departures.update({d for _, d in comparison.explained})
+        report.axes[axis] = counts
+    for members in groups.values():
+        first = min(members, key=lambda c: len(json.dumps(c.case.data)))
+        report.findings.append(Finding(pair.shrink(first) if shrink else first, len(members)))
+    if out is not None:
+        _write(report, out)
+    return report
+
+
+def _write(report: DiffReport, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for finding in report.findings:
+        found = finding.comparison
+        if found.case.axis == "addresses":
+            lines.append(address_line(found, report.against))
+            continue
+        try:
+            document = scenario_document(found, report.against, report.client)
+        except Unwritable as why:
+            finding.unwritable = str(why)
+            continue
+        finding.written = write_scenario(document, out / "scenarios")
+    if lines:
+        (out / "mail_address.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps(report.to_json(), indent=1,
+                                                 ensure_ascii=False), encoding="utf-8")
+
+
+def render(report: DiffReport) -> str:
+    """The run as text: a row per axis, the departures used, then each finding."""
+    rows = [f"diff {report.client} against {report.against} (seed {report.seed})",
+            f"{'axis':<18} {'cases':>6} {'agree':>6} {'departures':>10} {'unexplained':>11}"]
+    for axis, counts in report.axes.items():
+        rows.append(f"{axis:<18} {counts['cases']:>6} {counts['agree']:>6} "
+                    f"{counts['explained']:>10} {counts['disagree']:>11}")
+    total = Counter[str]()
+    for counts in report.axes.values():
+        total.update(counts)
+    rows.append(f"{'total':<18} {total['cases']:>6} {total['agree']:>6} "
+                f"{total['explained']:>10} {total['disagree']:>11}")
+    if report.departures:
+        rows.append("departures (listed in departures.yaml): " + ", ".join(
+            f"{name} x{count}" for name, count in report.departures.most_common()))
+    for finding in report.findings:
+        found = finding.comparison
+        rows.append(f"UNEXPLAINED [{found.case.axis}] x{finding.count}: "
+                    f"{', '.join(found.unexplained)} for {_short(found.case.data, 400)}")
+        for name in found.unexplained:
+            rows.append(f"    {name}: {report.client}={_short(found.client.get(name))} "
+                        f"{report.against}={_short(found.reference.get(name))}")
+        if finding.written:
+            rows.append(f"    written: {finding.written}")
+        if finding.unwritable:
+            rows.append(f"    not written: {finding.unwritable}")
+    rows.append(f"{report.unexplained} unexplained disagreement(s) in {total['cases']} cases")
+    return "\n".join(rows)
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
