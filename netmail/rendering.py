@@ -10,15 +10,33 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from email import policy as email_policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 from .address_parser import unescaped
 from .message import MailAddress, MailMessage
 
-_SEVEN_BIT = email_policy.SMTP.clone(cte_type="7bit")
-_UTF8 = email_policy.SMTPUTF8
+
+class _Verbatim(str):
+    """A header value already in its wire form (ASCII), written exactly as it is."""
+
+
+class _Policy(email_policy.EmailPolicy):
+    """The SMTP policy, except that a ``_Verbatim`` value is not parsed again: the email
+    package rewrites some addresses .NET accepts (``""@[\\]`` would become ``<>``)."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if isinstance(value, _Verbatim):
+            return name, str(value)
+        return super().header_store_parse(name, value)
+
+
+_SMTP = _Policy(linesep="\r\n")
+_SEVEN_BIT = _SMTP.clone(cte_type="7bit")
+_UTF8 = _SMTP.clone(utf8=True)
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 END_OF_DATA = b".\r\n"
@@ -50,20 +68,23 @@ def render_with_email_package(message: MailMessage, utf8: bool, date: str,
     """The general path: any message, through ``email.message.EmailMessage``."""
     email = EmailMessage(policy=_UTF8 if utf8 else _SEVEN_BIT)
     assert message.from_ is not None
-    email["From"] = _header_address(message.from_, utf8)
+    email["From"] = _verbatim(_header_address(message.from_, utf8))
     if message.sender is not None:
-        email["Sender"] = _header_address(message.sender, utf8)
+        email["Sender"] = _verbatim(_header_address(message.sender, utf8))
     for name, addresses in (("To", message.to), ("Cc", message.cc),
                             ("Reply-To", message.reply_to_list)):
         if addresses:
-            email[name] = [_header_address(a, utf8) for a in addresses]
+            made = [_header_address(a, utf8) for a in addresses]
+            text = ", ".join(map(str, made))
+            email[name] = made if all(isinstance(m, Address) for m in made) else (
+                _Verbatim(text) if text.isascii() or utf8 else text)
     if message.subject:
-        email["Subject"] = message.subject
+        email["Subject"] = _unchecked_header(email, "Subject", message.subject)
     email["Date"] = date
     email["Message-ID"] = message_id
     for name, value in message.headers.items():
         del email[name]
-        email[name] = value
+        email[name] = _unchecked_header(email, name, value)
     email.set_content(message.body, subtype=_subtype(message))
     for attachment in message.attachments:
         maintype, _, subtype = attachment.media_type.partition("/")
@@ -176,9 +197,33 @@ def _plain_text(value: str) -> bool:
     return bool(_PLAIN_TEXT.fullmatch(value)) and "=?" not in value
 
 
-def _header_address(address: MailAddress, utf8: bool) -> Address:
+def _header_address(address: MailAddress, utf8: bool) -> Address | str:
+    """The address for a header. A quoted local part or a domain literal goes out as it was
+    written, as text: the email package would rewrite it (``""@x`` is not ``@x``)."""
     host = address.host if utf8 else address.ascii_host
-    return Address(unescaped(address.display_name), address.user, host)
+    name, user = address.display_name, address.user
+    if name.isascii():  # it goes out quoted, its quoted pairs read again; .NET encodes a
+        name = unescaped(name)  # non-ASCII name as it is, backslashes and all
+    if not (user.startswith('"') or host.startswith("[")):
+        return Address(name, user, host)
+    spec = f"{user}@{host}"
+    if not name:
+        return spec
+    shown = (str(Address(name, "x", "x")).rpartition(" <")[0] if name.isascii() or utf8
+             else Header(name, "utf-8").encode())
+    return f"{shown} <{spec}>"
+
+
+def _verbatim(address: Address | str) -> Address | str:
+    return _Verbatim(address) if isinstance(address, str) else address
+
+
+def _unchecked_header(email: EmailMessage, name: str, value: str) -> Any:
+    """The header made by the policy itself, so that its check for line breaks, which
+    counts the controls ``str.splitlines`` splits on (U+001C-001E, U+2028, ...), does not
+    refuse a value that holds neither CR nor LF (``MailMessage`` refuses those); .NET sends
+    such a value as it is."""
+    return email.policy.header_factory(name, value)
 
 
 def _subtype(message: MailMessage) -> str:

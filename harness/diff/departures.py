@@ -98,10 +98,21 @@ def _holds(value: Any, test: Any) -> bool:
     if value is _MISSING:
         return False
     if isinstance(test, dict) and "pattern" in test:
-        return re.search(test["pattern"], value if isinstance(value, str)
-                         else repr(value)) is not None
+        return re.search(test["pattern"], _text(value)) is not None
     if isinstance(test, dict) and "in" in test:
         return value in test["in"]
     if isinstance(test, dict) and "lacks" in test:
         return isinstance(value, list) and test["lacks"] not in value
     return bool(value == test)
+
+
+def _text(value: Any) -> str:
+    """What a pattern is matched against: a string itself; the strings (and numbers) in a
+    list or mapping, values and keys, joined by spaces."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return " ".join(_text(x) for pair in value.items() for x in pair)
+    if isinstance(value, list):
+        return " ".join(_text(x) for x in value)
+    return str(value)

@@ -20,6 +20,8 @@ from .observe import address_request, observe, scenario
 SHRINK_ATTEMPTS = 240
 """At most this many simpler candidates are run per disagreement."""
 _BATCH = 12
+REPRODUCE_RUNS = 3
+"""How many more times a shrunk disagreement is run before it counts as a finding."""
 
 
 class Pair:
@@ -62,6 +64,14 @@ class Pair:
                     best, improved = keep, True
                     break
         return best
+
+
+    def reproduces(self, found: Comparison, runs: int = REPRODUCE_RUNS) -> bool:
+        """Whether the case disagrees the same way every time, with the reference doing the
+        same each time (a real runtime can race with itself: .NET's SendAsync does)."""
+        again = self.compare([found.case] * runs)
+        return all(c.signature == found.signature and c.reference == found.reference
+                   for c in again)
 
 
 def simpler(value: Any) -> Iterator[Any]:

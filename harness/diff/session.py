@@ -23,6 +23,9 @@ class Finding:
     count: int
     written: Path | None = None
     unwritable: str | None = None
+    unstable: bool = False
+    """The case does not disagree the same way every time (the reference's outcome races):
+    reported, written, but not counted as unexplained."""
 
 
 @dataclass
@@ -31,8 +34,8 @@ class DiffReport:
     against: str
     seed: int
     axes: dict[str, Counter[str]] = field(default_factory=dict)
-    """Per axis: ``cases``, ``agree``, ``explained`` (all differences departures), and
-    ``disagree``."""
+    """Per axis: ``cases``, ``agree``, ``explained`` (all differences departures),
+    ``disagree`` (unexplained) and ``unstable`` (a disagreement that does not reproduce)."""
     departures: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
 
@@ -49,7 +52,8 @@ class DiffReport:
                           "count": f.count, "case": f.comparison.case.data,
                           "client": f.comparison.client, "reference": f.comparison.reference,
                           "written": str(f.written) if f.written else None,
-                          "unwritable": f.unwritable} for f in self.findings]}
+                          "unwritable": f.unwritable, "unstable": f.unstable}
+                         for f in self.findings]}
 
 
 def run_diff(pair: Pair, examples: int, seed: int, out: Path | None,
@@ -71,7 +75,13 @@ def run_diff(pair: Pair, examples: int, seed: int, out: Path | None,
         report.axes[axis] = counts
     for members in groups.values():
         first = min(members, key=lambda c: len(json.dumps(c.case.data)))
-        report.findings.append(Finding(pair.shrink(first) if shrink else first, len(members)))
+        found = pair.shrink(first) if shrink else first
+        finding = Finding(found, len(members), unstable=not pair.reproduces(found))
+        if finding.unstable:
+            counts = report.axes[found.case.axis]
+            counts["disagree"] -= len(members)
+            counts["unstable"] += len(members)
+        report.findings.append(finding)
     if out is not None:
         _write(report, out)
     return report
@@ -93,28 +103,30 @@ def _write(report: DiffReport, out: Path) -> None:
         finding.written = write_scenario(document, out / "scenarios")
     if lines:
         (out / "mail_address.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (out / "summary.json").write_text(json.dumps(report.to_json(), indent=1,
-                                                 ensure_ascii=False), encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps(report.to_json(), indent=1),
+                                      encoding="utf-8")
 
 
 def render(report: DiffReport) -> str:
     """The run as text: a row per axis, the departures used, then each finding."""
     rows = [f"diff {report.client} against {report.against} (seed {report.seed})",
-            f"{'axis':<18} {'cases':>6} {'agree':>6} {'departures':>10} {'unexplained':>11}"]
-    for axis, counts in report.axes.items():
-        rows.append(f"{axis:<18} {counts['cases']:>6} {counts['agree']:>6} "
-                    f"{counts['explained']:>10} {counts['disagree']:>11}")
+            f"{'axis':<18} {'cases':>6} {'agree':>6} {'departures':>10} {'unstable':>8} "
+            f"{'unexplained':>11}"]
     total = Counter[str]()
-    for counts in report.axes.values():
-        total.update(counts)
-    rows.append(f"{'total':<18} {total['cases']:>6} {total['agree']:>6} "
-                f"{total['explained']:>10} {total['disagree']:>11}")
+    for axis, counts in [*report.axes.items(), ("total", total)]:
+        rows.append(f"{axis:<18} {counts['cases']:>6} {counts['agree']:>6} "
+                    f"{counts['explained']:>10} {counts['unstable']:>8} "
+                    f"{counts['disagree']:>11}")
+        if axis != "total":
+            total.update(counts)
     if report.departures:
         rows.append("departures (listed in departures.yaml): " + ", ".join(
             f"{name} x{count}" for name, count in report.departures.most_common()))
     for finding in report.findings:
         found = finding.comparison
-        rows.append(f"UNEXPLAINED [{found.case.axis}] x{finding.count}: "
+        label = "UNSTABLE (the reference varies between runs)" if finding.unstable else (
+            "UNEXPLAINED")
+        rows.append(f"{label} [{found.case.axis}] x{finding.count}: "
                     f"{', '.join(found.unexplained)} for {_short(found.case.data, 400)}")
         for name in found.unexplained:
             rows.append(f"    {name}: {report.client}={_short(found.client.get(name))} "
@@ -123,10 +135,12 @@ def render(report: DiffReport) -> str:
             rows.append(f"    written: {finding.written}")
         if finding.unwritable:
             rows.append(f"    not written: {finding.unwritable}")
-    rows.append(f"{report.unexplained} unexplained disagreement(s) in {total['cases']} cases")
+    rows.append(f"{report.unexplained} unexplained disagreement(s) in {total['cases']} cases"
+                + (f" ({total['unstable']} more that did not reproduce)"
+                   if total["unstable"] else ""))
     return "\n".join(rows)
 
 
 def _short(value: Any, limit: int = 160) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace").decode()
     return text if len(text) <= limit else text[:limit - 3] + "..."

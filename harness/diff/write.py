@@ -28,8 +28,7 @@ def case_digest(data: dict[str, Any]) -> str:
 
 def address_line(found: Comparison, against: str) -> str:
     """``{"address": ..., "display_name": ..., "expect": {...}, "against": "dotnet8"}``."""
-    return json.dumps({**found.case.data, "expect": found.reference, "against": against},
-                      ensure_ascii=False)
+    return json.dumps({**found.case.data, "expect": found.reference, "against": against})
 
 
 def scenario_document(found: Comparison, against: str, client: str) -> dict[str, Any]:
@@ -76,8 +75,12 @@ def scenario_document(found: Comparison, against: str, client: str) -> dict[str,
 def write_scenario(document: dict[str, Any], directory: Path) -> Path:
     path = directory / f"{document['id'].removeprefix('diff/')}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True,
-                                   width=100), encoding="utf-8")
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: YAML's own \u escapes instead
+        data = yaml.safe_dump(document, sort_keys=False, width=100).encode("ascii")
+    path.write_bytes(data)
     return path
 
 
