@@ -199,12 +199,15 @@ def _plain_text(value: str) -> bool:
 
 def _header_address(address: MailAddress, utf8: bool) -> Address | str:
     """The address for a header. A quoted local part or a domain literal goes out as it was
-    written, as text: the email package would rewrite it (``""@x`` is not ``@x``)."""
+    written, as text: the email package would rewrite it (``""@x`` is not ``@x``). So does a
+    non-ASCII display name, as one encoded word, as .NET writes it (the email package leaves
+    leading white space outside the encoded word, where a reader drops it)."""
     host = address.host if utf8 else address.ascii_host
     name, user = address.display_name, address.user
     if name.isascii():  # it goes out quoted, its quoted pairs read again; .NET encodes a
         name = unescaped(name)  # non-ASCII name as it is, backslashes and all
-    if not (user.startswith('"') or host.startswith("[")):
+    encoded = bool(name) and not name.isascii() and not utf8
+    if not (user.startswith('"') or host.startswith("[") or encoded):
         return Address(name, user, host)
     spec = f"{user}@{host}"
     if not name:

@@ -11,6 +11,7 @@ import pytest
 
 from harness.adapters import NetmailAdapter
 from harness.adapters.process import ProcessAdapter
+from harness.diff.cases import AXES
 from harness.diff.departures import load_departures
 from harness.diff.engine import Pair
 from harness.diff.session import run_diff
@@ -62,3 +63,13 @@ def test_netmail_parses_addresses_as_dotnet8_does(dotnet8: ProcessAdapter) -> No
     report = run_diff(pair, 300, 7, None, ("addresses",))
     assert report.unexplained == 0, [f.comparison.case.data for f in report.findings]
     assert report.axes["addresses"]["cases"] > 250
+
+
+def test_netmail_agrees_with_dotnet8_on_every_axis(dotnet8: ProcessAdapter) -> None:
+    """The pytest entry point of the differential run (CI runs a longer one with the CLI)."""
+    pair = Pair(NetmailAdapter(), dotnet8, "dotnet8", load_departures())
+    report = run_diff(pair, 200, 3, None)
+    unexplained = [(f.comparison.case.data, f.comparison.unexplained)
+                   for f in report.findings if not f.unstable]
+    assert report.unexplained == 0, unexplained
+    assert set(report.axes) == set(AXES)
