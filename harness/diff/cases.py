@@ -195,8 +195,21 @@ def _held(client: dict[str, Any], server: dict[str, Any]) -> dict[str, Any]:
     """A sequence case; a SendAsync to cancel is held at the greeting (as send-in-progress
     scenarios hold it), so the cancel lands before it has sent anything."""
     if client.get("state") == "cancelled":
-        server = {**server, "greeting": [{"delay": 1.0}]}
+        server = {**server, "greeting": [_HOLD]}
     return {"server": server, "client": client, "message": _SIMPLE_MESSAGE}
+
+
+_HOLD = {"delay": 1.0}
+
+
+def well_formed(case: Case) -> bool:
+    """Whether a case keeps what its axis promises (a shrunk one must too): a SendAsync
+    that is cancelled is held until the cancel lands, or the case races."""
+    data = case.data
+    if (data.get("client") or {}).get("state") != "cancelled":
+        return True
+    greeting = (data.get("server") or {}).get("greeting")
+    return isinstance(greeting, list) and greeting[:1] == [_HOLD]
 
 
 STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Case]]] = {

@@ -12,7 +12,7 @@ from typing import Any
 from ..adapters.base import Adapter
 from ..loader import ScenarioError
 from ..runner import run_all
-from .cases import Case
+from .cases import Case, well_formed
 from .compare import Comparison, compare
 from .departures import Departure
 from .observe import address_request, observe, scenario
@@ -110,6 +110,8 @@ def _valid(case: Case) -> bool:
     """A candidate that is still a valid scenario (dropping a required key is not)."""
     if case.axis == "addresses":
         return "address" in case.data
+    if not well_formed(case):
+        return False
     try:
         scenario(case, "diff/candidate")
     except ScenarioError:

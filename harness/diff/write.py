@@ -62,11 +62,13 @@ def scenario_document(found: Comparison, against: str, client: str) -> dict[str,
     if server:
         expect["server"] = server
     fields = ", ".join(found.unexplained)
+    shown = json.dumps(case.data, ensure_ascii=False).encode("utf-8", "backslashreplace")
     return {
         "id": f"diff/{case.axis}/{case_digest(case.data)}",
         "condition": _condition(reference, case.data),
-        "description": f"Found by smtp-harness diff ({case.axis}): {client} and {against} "
-                       f"differed in {fields}; the expectation is what {against} did.",
+        "description": f"Found by smtp-harness diff ({case.axis}) with {shown.decode()}: "
+                       f"{against} {_did(outcomes[-1])}, and {client} differed in {fields}. "
+                       f"The expectation is what {against} did.",
         **case.data,
         "expect": expect,
     }
@@ -82,6 +84,13 @@ def write_scenario(document: dict[str, Any], directory: Path) -> Path:
         data = yaml.safe_dump(document, sort_keys=False, width=100).encode("ascii")
     path.write_bytes(data)
     return path
+
+
+def _did(outcome: list[Any]) -> str:
+    exception, status = outcome
+    if exception is None:
+        return "succeeded"
+    return f"raised {exception}" + (f" ({status})" if status is not None else "")
 
 
 def _outcome(outcome: list[Any]) -> dict[str, Any]:
