@@ -55,7 +55,7 @@ DEFAULT_ACTION = Action()
 NO_INNER = "None"
 """``expect.inner: null`` in a file: the exception must have no inner exception."""
 OUTCOME_FIELDS = ("status_code", "message_contains", "failed_recipients", "inner",
-                  "pickup_files", "pickup_message")
+                  "reported_by", "pickup_files", "pickup_message")
 SERVER_FIELDS = ("connections", "commands", "data_sent", "delivered_to", "messages",
                  "data_contains", "data_excludes", "mail_from", "rcpt_to",
                  "message_connections", "message")
@@ -202,6 +202,8 @@ class Expectation:
     message_contains: str | None = None
     failed_recipients: tuple[FailedRecipient, ...] | None = None
     inner: str | None = None
+    reported_by: str | None = None
+    """With ``api: send_async``: ``call`` (SendAsync itself raised) or ``send_completed``."""
     pickup_files: int | None = None
     pickup_message: MessageFacts | None = None
     """What every file in the pickup directory must be, parsed like a delivered message."""

@@ -26,6 +26,9 @@ class Outcome:
     inner_bases: tuple[str, ...] = ()
     failed_recipients: tuple[FailedRecipient, ...] = ()
     seconds: float = 0.0
+    reported_by: str | None = None
+    """For a SendAsync: ``call`` (the call itself raised) or ``send_completed`` (the error
+    came through SendCompleted); None for a blocking send, or a SendAsync that succeeded."""
 
     def describe(self) -> str:
         """``SmtpException(MailboxUnavailable)``, or ``success``."""
@@ -44,6 +47,7 @@ class Outcome:
                 {"address": r.address, "status_code": status_name(r.status_code)}
                 for r in self.failed_recipients],
             "seconds": round(self.seconds, 4),
+            **({"reported_by": self.reported_by} if self.reported_by else {}),
         }
 
 

@@ -82,6 +82,7 @@ def _outcome_fields(outcome: Outcome, differing: set[str],
         "failed_recipients": [{"address": r.address, "status_code": status_name(r.status_code)}
                               for r in outcome.failed_recipients],
         "inner": outcome.inner,
+        "reported_by": outcome.reported_by,
     }
     return {name: value for name, value in observed.items()
             if name in differing or (name == "raises" and always_raises)}

@@ -180,6 +180,8 @@ def _outcome(raises: dict[str, Any]) -> dict[str, Any]:
         "message_contains": {"type": "string"},
         "failed_recipients": {"type": "array", "items": _FAILED_RECIPIENT},
         "inner": {"type": ["string", "null"]},
+        "reported_by": {"enum": ["call", "send_completed"],
+                        "description": "with api: send_async, where the error came from"},
     }
 
 

@@ -193,6 +193,9 @@ def _compare_outcome(expected: Expectation, actual: Outcome) -> list[tuple[str, 
         differences.append(("message_contains",
                             f"message: expected it to contain {expected.message_contains!r}, "
                             f"got {actual.message!r}"))
+    if expected.reported_by is not None and expected.reported_by != actual.reported_by:
+        differences.append(("reported_by", f"reported_by: expected {expected.reported_by}, "
+                                           f"got {actual.reported_by or 'neither'}"))
     differences += _compare_recipients(expected, actual)
     differences += [("inner", text) for text in _compare_inner(expected, actual)]
     return differences

@@ -97,7 +97,7 @@ class SmtpClient:
         self._async_thread: threading.Thread | None = None
         self._connection: Connection | AsyncConnection | None = None
         self._extensions: Extensions | None = None
-        self._host = host.strip() if host is not None else None
+        self._host = host
         self._port = port
         self._timeout = self._checked_timeout(timeout)
         self.credentials = credentials
@@ -123,11 +123,13 @@ class SmtpClient:
 
     @host.setter
     def host(self, value: str | None) -> None:
+        """As .NET: None and "" are refused here; white space is taken, and ``send`` then
+        refuses it (InvalidOperationException), as it refuses no host at all."""
         if value is None:
             raise ArgumentNullException("The host must not be None.", "value")
-        if not value.strip():
+        if not value:
             raise ArgumentException("The host must not be empty.", "value")
-        self._host = value.strip()
+        self._host = value
         self._forget_connection()
 
     @property
@@ -177,9 +179,20 @@ class SmtpClient:
             self._end()
 
     def send_async(self, message: MailMessage | None, user_token: Any = None) -> None:
-        """Start sending on a background thread; ``send_completed`` handlers hear the end."""
+        """Start sending on a background thread; ``send_completed`` handlers hear the end.
+
+        A pickup-directory delivery is written before the call returns, as .NET writes it, so
+        its failure is raised from the call; the handlers still hear the end."""
         self._begin(message)
         self._cancel_requested = False
+        assert message is not None
+        if self.delivery_method is not SmtpDeliveryMethod.Network:
+            try:
+                self._deliver_to_pickup(message)
+            except BaseException:
+                self._end()
+                raise
+            message = None  # delivered: the background thread only reports it
         thread = threading.Thread(target=self._run_in_background, args=(message, user_token),
                                   name="netmail-send-async", daemon=True)
         self._async_thread = thread
@@ -197,10 +210,12 @@ class SmtpClient:
         if isinstance(connection, Connection):
             connection.abort()
 
-    def _run_in_background(self, message: MailMessage, user_token: Any) -> None:
+    def _run_in_background(self, message: MailMessage | None, user_token: Any) -> None:
+        """Deliver ``message`` (None: already delivered) and tell the handlers."""
         error: BaseException | None = None
         try:
-            self._deliver(message)
+            if message is not None:
+                self._deliver(message)
         except Exception as exc:
             error = exc
         cancelled = self._cancel_requested
@@ -223,7 +238,7 @@ class SmtpClient:
             if message is None:
                 raise ArgumentNullException("The message must not be None.", "message")
             if self.delivery_method is SmtpDeliveryMethod.Network:
-                if not self._host:
+                if not self._host or not self._host.strip():
                     raise InvalidOperationException("The SMTP host was not specified.")
                 if not 0 < self._port <= 65535:
                     raise InvalidOperationException(
@@ -296,7 +311,7 @@ class SmtpClient:
             return kept, self._extensions, True
         self._forget_connection()
         assert self._host is not None
-        connection = Connection.open(self._host, self._port, deadline)
+        connection = Connection.open(self._host.strip(), self._port, deadline)
         self._connection = connection
         if self._cancel_requested:
             raise ConnectionAbortedError("The send was cancelled.")
@@ -342,7 +357,7 @@ class SmtpClient:
             return kept, self._extensions, True
         self._forget_connection()
         assert self._host is not None
-        connection = await AsyncConnection.open(self._host, self._port)
+        connection = await AsyncConnection.open(self._host.strip(), self._port)
         self._connection = connection
         self._extensions = await drive_async(handshake(self._handshake_settings()), connection,
                                              self._tls())
@@ -363,7 +378,7 @@ class SmtpClient:
     def _tls(self) -> tuple[ssl.SSLContext, str]:
         context = self.ssl_context or _default_tls_context()
         assert self._host is not None
-        return context, self._host
+        return context, self._host.strip()
 
     def _forget_connection(self) -> None:
         """Drop the kept connection without a word to the server (after a failure)."""

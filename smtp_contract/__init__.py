@@ -102,6 +102,7 @@ OUTCOME_LEVELS = {
     "pickup_message": CONTRACT,
     "message_contains": DETAIL,
     "inner": DETAIL,
+    "reported_by": DETAIL,
 }
 """What one send's outcome promises: the exception class, its status code, the failed
 recipients and their codes, and the pickup file written are the documentation's; the message

@@ -66,16 +66,20 @@ class NetmailAdapter:
                 finished.wait(request.timeout + 5)
         loop = asyncio.new_event_loop() if self._use_asyncio else None
 
+        reported: list[str] = []
+
         def send() -> None:
+            reported.clear()
             if request.api == "send_async":
-                _send_async(client, message, request.timeout + 5)
+                _send_async(client, message, request.timeout + 5, reported)
             elif loop is not None:
                 loop.run_until_complete(client.send_mail_async(message))
             else:
                 client.send(message)
 
         try:
-            outcomes = [capture(send, describe_exception) for _ in range(request.sends)]
+            outcomes = [_reported(capture(send, describe_exception), reported)
+                        for _ in range(request.sends)]
             if request.state == "send-in-progress":
                 client.send_async_cancel()
                 finished.wait(request.timeout + 5)
@@ -155,9 +159,14 @@ def describe_exception(exc: BaseException) -> Outcome:
         FailedRecipient(f.failed_recipient, int(f.status_code)) for f in failures))
 
 
-def _send_async(client: Any, message: Any, wait: float) -> None:
+def _reported(outcome: Outcome, reported: list[str]) -> Outcome:
+    return replace(outcome, reported_by=reported[0]) if outcome.exception and reported else (
+        outcome)
+
+
+def _send_async(client: Any, message: Any, wait: float, reported: list[str]) -> None:
     """One ``send_async``, waited for: what the call raises, or else the error the
-    ``send_completed`` handlers hear, is raised here."""
+    ``send_completed`` handlers hear, is raised here; ``reported`` says which."""
     done = threading.Event()
     errors: list[BaseException | None] = []
 
@@ -167,7 +176,9 @@ def _send_async(client: Any, message: Any, wait: float) -> None:
 
     client.send_completed.append(completed)
     try:
+        reported.append("call")
         client.send_async(message)
+        reported[:] = ["send_completed"]
         if not done.wait(wait):
             raise TimeoutError("send_completed did not come")
     finally:

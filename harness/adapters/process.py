@@ -228,6 +228,7 @@ def outcome_from_json(data: Any) -> Outcome:
             failed_recipients=tuple(
                 FailedRecipient(r["address"], r.get("status_code"))
                 for r in data.get("failed_recipients") or ()),
+            reported_by=data.get("reported_by"),
         )
     except (KeyError, TypeError) as exc:
         raise AdapterError(f"a malformed outcome {data!r}: {exc}") from None

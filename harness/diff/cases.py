@@ -130,7 +130,8 @@ def _settings_case() -> st.SearchStrategy[Case]:
                                         {"user": "", "password": ""}]),
         "delivery_method": st.sampled_from(["network", "pickup", "pickup-iis"]),
         "pickup_directory": st.sampled_from(["absolute", "relative/dir", "", None,
-                                             "/nonexistent/smtp-harness"])})
+                                             "/nonexistent/smtp-harness"]),
+        "api": st.sampled_from(["send", "send_async"])})
     server = st.sampled_from([{}, {"tls": {"certificate": "trusted"}}, None])
     return st.builds(lambda c, s: {"server": s, "client": c, "message": _SIMPLE_MESSAGE},
                      client, server).map(lambda d: Case("settings", d))

@@ -41,6 +41,8 @@ def observe(verdict: Verdict) -> dict[str, Any]:
         return {"error": f"{verdict.status}: {'; '.join(verdict.differences)}"}
     facts: dict[str, Any] = {"outcomes": [[o.exception, status_name(o.status_code)]
                                           for o in verdict.outcomes]}
+    if any(o.reported_by for o in verdict.outcomes):
+        facts["reported_by"] = [o.reported_by for o in verdict.outcomes]
     last = verdict.actual
     if last is not None and last.failed_recipients:
         facts["failed_recipients"] = [[r.address, status_name(r.status_code)]

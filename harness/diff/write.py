@@ -44,6 +44,8 @@ def scenario_document(found: Comparison, against: str, client: str) -> dict[str,
     expect: dict[str, Any] = _outcome(outcomes[-1])
     if len(outcomes) > 1:
         expect["earlier"] = [_outcome(o) for o in outcomes[:-1]]
+    if "reported_by" in found.unexplained and reference.get("reported_by", [None])[-1]:
+        expect["reported_by"] = reference["reported_by"][-1]
     if "failed_recipients" in reference:
         expect["failed_recipients"] = [{"address": a, "status_code": c}
                                        for a, c in reference["failed_recipients"]]

@@ -77,7 +77,7 @@ def test_setters_validate_like_dotnet() -> None:
     with pytest.raises(ArgumentNullException):
         client.host = None  # type: ignore[assignment]
     with pytest.raises(ArgumentException):
-        client.host = " "
+        client.host = ""
     with pytest.raises(ArgumentOutOfRangeException):
         SmtpClient("localhost", -1)
     client.port = 70000  # accepted by the setter; refused at send
@@ -89,3 +89,12 @@ def test_defaults() -> None:
     client = SmtpClient()
     assert (client.host, client.port, client.timeout, client.enable_ssl, client.credentials) == (
         None, 25, 100.0, False, None)
+
+
+def test_a_white_space_host_is_taken_and_refused_at_send() -> None:
+    """.NET's setter refuses only null and ""; Send then refuses white space."""
+    client = SmtpClient("localhost")
+    client.host = "  "
+    assert client.host == "  "
+    with pytest.raises(InvalidOperationException, match="host"):
+        client.send(simple_message())

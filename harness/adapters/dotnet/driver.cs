@@ -330,7 +330,9 @@ class Driver {
                 else client.Send(message);
                 outcomes.Add(Success());
             } catch (Exception e) {
-                outcomes.Add(Describe(e));
+                var outcome = Describe(e);
+                if (viaSendAsync) outcome["reported_by"] = reportedBy;
+                outcomes.Add(outcome);
             }
         }
         if (started) {
@@ -345,13 +347,17 @@ class Driver {
 
     // SendAsync, waited for: what the call raises, or else the error SendCompleted reports,
     // is thrown here, so it is reported as the send's outcome.
+    static string reportedBy;
+
     static void SendAsyncAndWait(SmtpClient client, MailMessage message, double seconds) {
         var done = new ManualResetEvent(false);
         Exception error = null;
         SendCompletedEventHandler handler = (sender, e) => { error = e.Error; done.Set(); };
         client.SendCompleted += handler;
         try {
+            reportedBy = "call";
             client.SendAsync(message, null);
+            reportedBy = "send_completed";
             if (!done.WaitOne(TimeSpan.FromSeconds(seconds)))
                 throw new TimeoutException("SendCompleted did not come");
         } finally {
