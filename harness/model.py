@@ -94,8 +94,9 @@ class ServerScript:
 
 class AttachmentSpec(NamedTuple):
     """One attachment: its name, media type, text content, and where the client reads it
-    from: ``stream`` (a readable stream), or ``failing-stream`` (a stream whose reads fail,
-    which a client reads only when it sends)."""
+    from: ``stream`` (a readable stream), ``file`` (a file of that name, attached by its
+    path), or ``failing-stream`` (a stream whose reads fail, which a client reads only when it
+    sends)."""
 
     name: str
     media_type: str = "application/octet-stream"
@@ -103,7 +104,7 @@ class AttachmentSpec(NamedTuple):
     source: str = "stream"
 
 
-ATTACHMENT_SOURCES = ("stream", "failing-stream")
+ATTACHMENT_SOURCES = ("stream", "file", "failing-stream")
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,13 @@ class BaselineFailed(RuntimeError):
 
 
 def judge_command(scenarios: list[Path]) -> list[str]:
-    """The scenario suite, both netmail paths, stopping at the first failure: exit 0 only if
-    every scenario passes."""
-    return [sys.executable, "-m", "harness", "run", "--client", "netmail",
-            "--client", "netmail-async", "--exitfirst", *(str(p.resolve()) for p in scenarios)]
+    """The scenario suite, both netmail paths, stopping at the first failure, then the
+    library's recorded MailAddress cases: exit 0 only if every scenario passes and every
+    case agrees."""
+    run = [sys.executable, "-m", "harness", "run", "--client", "netmail",
+           "--client", "netmail-async", "--exitfirst", *(str(p.resolve()) for p in scenarios)]
+    addresses = [sys.executable, "-m", "harness.diff.replay"]
+    return ["sh", "-c", f"{shlex.join(run)} && {shlex.join(addresses)}"]
 
 
 def execute(session: Path, command: list[str], workers: int, timeout: float,

@@ -15,8 +15,10 @@ import contextlib
 import importlib
 import io
 import ssl
+import tempfile
 import threading
 from dataclasses import replace
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -40,6 +42,10 @@ class NetmailAdapter:
         pass
 
     def run(self, request: ClientRequest) -> list[Outcome]:
+        with tempfile.TemporaryDirectory(prefix="smtp-harness-files-") as folder:
+            return self._run(request, Path(folder))
+
+    def _run(self, request: ClientRequest, folder: Path) -> list[Outcome]:
         nm = self._netmail
         client_holder: list[Any] = []
         setup = capture(lambda: client_holder.append(self._client(request)), python_exception)
@@ -47,7 +53,7 @@ class NetmailAdapter:
             return [setup]
         client = client_holder[0]
         message_holder: list[Any] = []
-        built = capture(lambda: message_holder.append(self._message(request.message)),
+        built = capture(lambda: message_holder.append(self._message(request.message, folder)),
                         python_exception)
         if built.exception is not None:
             client.dispose()
@@ -109,7 +115,9 @@ class NetmailAdapter:
             settings["pickup_directory_location"] = request.pickup_directory
         return nm.SmtpClient(request.host, request.port, **settings)
 
-    def _message(self, spec: MessageSpec | None) -> Any:
+    def _message(self, spec: MessageSpec | None, folder: Path) -> Any:
+        """The message as a user builds it; a ``file`` attachment is written under
+        ``folder`` and attached by its path."""
         if spec is None:
             return None
         nm = self._netmail
@@ -120,7 +128,11 @@ class NetmailAdapter:
             for entry in entries:  # as .NET's To.Add(string): an entry may be a list
                 collection.add(entry)
         message.headers.update(dict(spec.headers))
-        for name, media_type, content, source in spec.attachments:
+        for number, (name, media_type, content, source) in enumerate(spec.attachments):
+            if source == "file":
+                path = attachment_file(folder / str(number), name, content)
+                message.attachments.append(nm.Attachment(path, None, media_type))
+                continue
             stream = FailingStream() if source == "failing-stream" else io.BytesIO(
                 content.encode())
             message.attachments.append(nm.Attachment(stream, name, media_type))
@@ -139,6 +151,15 @@ class NetmailAdapter:
 
     def close(self) -> None:
         pass
+
+
+def attachment_file(folder: Path, name: str, content: str) -> Path:
+    """``content`` in a file called ``name`` (``attachment`` when that is no file name)."""
+    usable = name and name not in (".", "..") and not any(c in name for c in "/\\\0")
+    folder.mkdir(parents=True)
+    path = folder / (name if usable else "attachment")
+    path.write_bytes(content.encode())
+    return path
 
 
 class FailingStream(io.RawIOBase):

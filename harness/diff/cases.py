@@ -86,7 +86,8 @@ _SIMPLE_MESSAGE = {"from": "sender@example.com", "to": ["rcpt@example.com"]}
 _text = st.one_of(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]),
                           max_size=20),
                   st.sampled_from(["", "plain", "naïve ü", "line\nline", "a\r\nb", ".\r\n.",
-                                   "x" * 200, "=?utf-8?q?x?=", "\t"]))
+                                   "x" * 200, "=?utf-8?q?x?=", "\t", "long " * 400,
+                                   "ü" * 1000]))
 
 
 def _message_case() -> st.SearchStrategy[Case]:
@@ -95,7 +96,7 @@ def _message_case() -> st.SearchStrategy[Case]:
          "content": st.sampled_from(["", "words", "ü"])},
         optional={"media_type": st.sampled_from(["text/plain", "application/pdf",
                                                  "image/png"]),
-                  "source": st.sampled_from(["stream", "failing-stream"])})
+                  "source": st.sampled_from(["stream", "file", "failing-stream"])})
     message = st.fixed_dictionaries(
         {"from": st.sampled_from(["sender@example.com", '"S, T" <s@example.com>', None])},
         optional={

@@ -342,6 +342,8 @@ class Driver {
         }
         Quietly(client.Dispose);
         if (message != null) Quietly(message.Dispose);
+        foreach (string folder in files) Quietly(() => Directory.Delete(folder, true));
+        files.Clear();
         return outcomes;
     }
 
@@ -405,12 +407,33 @@ class Driver {
             foreach (object item in attachments) {
                 var a = (Dictionary<string, object>)item;
                 byte[] content = Encoding.UTF8.GetBytes(Text(a, "content") ?? "");
+                string mediaType = Text(a, "media_type") ?? "application/octet-stream";
+                if (Text(a, "source") == "file") {
+                    message.Attachments.Add(new Attachment(AttachmentFile(Text(a, "name"), content), mediaType));
+                    continue;
+                }
                 Stream stream = Text(a, "source") == "failing-stream"
                     ? (Stream)new FailingStream() : new MemoryStream(content);
                 message.Attachments.Add(new Attachment(stream, Text(a, "name"),
                                                        Text(a, "media_type") ?? "application/octet-stream"));
             }
         return message;
+    }
+
+    // The folders of this request's file attachments, deleted after it.
+    static readonly List<string> files = new List<string>();
+
+    // The content in a file called name ("attachment" when that is no file name), in a
+    // folder of its own.
+    static string AttachmentFile(string name, byte[] content) {
+        string folder = Path.Combine(Path.GetTempPath(), "smtp-harness-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        files.Add(folder);
+        bool usable = !string.IsNullOrEmpty(name) && name != "." && name != ".."
+            && name.IndexOfAny(new[] { '/', '\\', '\0' }) < 0;
+        string path = Path.Combine(folder, usable ? name : "attachment");
+        File.WriteAllBytes(path, content);
+        return path;
     }
 
     // The subjectAltName dNSName ([2]) and iPAddress ([7]) entries against the host.

@@ -3,6 +3,7 @@ only the fields and cases it names."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,11 @@ def test_an_entry_covers_only_its_fields_and_cases(tmp_path: Path) -> None:
 def test_the_packaged_file_loads_and_every_entry_has_a_reason() -> None:
     listed = load_departures()
     assert listed and all(len(d.reason) > 40 for d in listed)
+
+
+def test_the_readme_lists_every_departure_and_no_other() -> None:
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| departure |", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`([a-z0-9.-]+)`", "\n".join(
+        row.split("|")[1] for row in table.splitlines()[2:] if row.startswith("|"))))
+    assert named == {d.id for d in load_departures()}
