@@ -33,7 +33,8 @@ class Departure:
     when: tuple[tuple[str, Any], ...] = ()
     """``(path, test)``: ``case.client.port``, ``reference.outcomes``, ``client.commands``; a
     test is a value to equal, or ``{pattern: regex}``, ``{in: [...]}``, ``{present: bool}``,
-    ``{lacks: item}`` (a list without it)."""
+    ``{lacks: item}`` (a list without it), ``{any: test}`` (some value inside the list or
+    mapping passes the test)."""
 
     def covers(self, field: str, axis: str, against: str, facts: dict[str, Any]) -> bool:
         return (field in self.fields and (not self.against or against in self.against)
@@ -93,6 +94,8 @@ def _lookup(facts: dict[str, Any], path: str) -> Any:
 
 
 def _holds(value: Any, test: Any) -> bool:
+    if isinstance(test, dict) and "any" in test:
+        return any(_holds(leaf, test["any"]) for leaf in _leaves(value))
     if isinstance(test, dict) and "present" in test:
         return (value is not _MISSING and value is not None) == test["present"]
     if value is _MISSING:
@@ -104,6 +107,15 @@ def _holds(value: Any, test: Any) -> bool:
     if isinstance(test, dict) and "lacks" in test:
         return isinstance(value, list) and test["lacks"] not in value
     return bool(value == test)
+
+
+def _leaves(value: Any) -> list[Any]:
+    """Every value inside a list or mapping, however deep (mapping values, not keys)."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [] if value is _MISSING else [value]
 
 
 def _text(value: Any) -> str:

@@ -54,6 +54,17 @@ def test_an_entry_covers_only_its_fields_and_cases(tmp_path: Path) -> None:
                                                                           "outcomes")
 
 
+def test_any_looks_inside_lists_and_mappings(tmp_path: Path) -> None:
+    listed = load_departures(departures(tmp_path, """
+- {id: bare, reason: r, fields: [outcomes], when: {case.server: {any: {pattern: "^\\\\d{3}$"}}}}
+"""))
+    client, reference = {"outcomes": [["A", None]]}, {"outcomes": [["B", None]]}
+    bare = Case("servers", {"server": {"rcpt": [{"reply": "550"}], "ehlo": {"delay": 0.05}}})
+    texted = Case("servers", {"server": {"rcpt": [{"reply": "550 no"}]}})
+    assert compare(bare, client, reference, listed, "dotnet8").agrees
+    assert not compare(texted, client, reference, listed, "dotnet8").agrees
+
+
 def test_the_packaged_file_loads_and_every_entry_has_a_reason() -> None:
     listed = load_departures()
     assert listed and all(len(d.reason) > 40 for d in listed)
