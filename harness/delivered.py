@@ -45,18 +45,17 @@ def differences(facts: MessageFacts, data: bytes, where: str) -> list[str]:
 def _differences(facts: MessageFacts, message: EmailMessage, where: str) -> list[str]:
     found = []
     for name, want in facts.headers:
-        got = [_normal(str(v)) for v in message.get_all(name, [])]
+        got = header_values(message, name)
         wanted = [want] if isinstance(want, str) else list(want)
         if got != [_normal(w) for w in wanted]:
             found.append(f"{where}.headers.{name}: expected {_show(want)}, got {got}")
     if facts.content_type is not None and message.get_content_type() != facts.content_type:
         found.append(f"{where}.content_type: expected {facts.content_type}, got "
                      f"{message.get_content_type()}")
-    leaves = [part for part in message.walk() if not part.is_multipart()]
+    leaves = leaf_parts(message)
     if facts.body is not None:
-        body = next((_text(p) for p in leaves if p.get_content_maintype() == "text"
-                     and not p.is_attachment()), None)
-        if body is None or _lines(body) != _lines(facts.body):
+        body = body_text(leaves)
+        if body is None or lines(body) != lines(facts.body):
             found.append(f"{where}.body: expected {facts.body!r}, got {body!r}")
     if facts.parts is not None:
         found += _part_differences(facts.parts, leaves, where)
@@ -74,23 +73,38 @@ def _part_differences(wanted: tuple[PartFacts, ...], leaves: list[EmailMessage],
                 f"({[p.get_content_type() for p in leaves]})"]
     found = []
     for index, (want, part) in enumerate(zip(wanted, leaves, strict=True)):
-        got = PartFacts(part.get_content_type(), part.get_filename(), _text(part))
+        got = PartFacts(part.get_content_type(), part.get_filename(), part_text(part))
         for name in ("content_type", "filename", "text"):
             expected, actual = getattr(want, name), getattr(got, name)
             if expected is not None and (
-                    _lines(expected) != _lines(actual or "") if name == "text"
+                    lines(expected) != lines(actual or "") if name == "text"
                     else expected != actual):
                 found.append(f"{where}.parts[{index}].{name}: expected {expected!r}, "
                              f"got {actual!r}")
     return found
 
 
-def _text(part: EmailMessage) -> str:
+def header_values(message: EmailMessage, name: str) -> list[str]:
+    """Every value of a header, decoded, white space collapsed."""
+    return [_normal(str(v)) for v in message.get_all(name, [])]
+
+
+def leaf_parts(message: EmailMessage) -> list[EmailMessage]:
+    return [part for part in message.walk() if not part.is_multipart()]
+
+
+def body_text(leaves: list[EmailMessage]) -> str | None:
+    """The decoded text of the first text part that is not an attachment."""
+    return next((part_text(p) for p in leaves if p.get_content_maintype() == "text"
+                 and not p.is_attachment()), None)
+
+
+def part_text(part: EmailMessage) -> str:
     payload = part.get_payload(decode=True) or b""
     return payload.decode(part.get_content_charset() or "utf-8", "replace")
 
 
-def _lines(text: str) -> str:
+def lines(text: str) -> str:
     """Text compared by its lines: CRLF or LF, trailing line ends ignored."""
     return text.replace("\r\n", "\n").rstrip("\n")
 

@@ -29,11 +29,8 @@ _CTEXT = _table(((1, 8), (11, 12), (14, 31), (33, 39), (42, 91), (93, 127)))
 
 
 def parse_address(text: str) -> Parsed:
-    """One address, all of ``text``."""
-    parsed, index = _Reader(text, False).address(len(text) - 1)
-    if index >= 0:  # cannot happen: a single parse reads to the start or fails
-        raise _error(text)
-    return parsed
+    """One address, all of ``text`` (a single parse reads to the start or fails)."""
+    return _Reader(text, False).address(len(text) - 1)[0]
 
 
 def parse_addresses(text: str) -> list[Parsed]:

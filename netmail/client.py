@@ -133,6 +133,12 @@ class SmtpClient:
         self._forget_connection()
 
     @property
+    def _server_name(self) -> str:
+        """The host to connect to and to check the certificate against: ``host`` without
+        the white space around it ("" when there is none)."""
+        return (self._host or "").strip()
+
+    @property
     def port(self) -> int:
         return self._port
 
@@ -238,7 +244,7 @@ class SmtpClient:
             if message is None:
                 raise ArgumentNullException("The message must not be None.", "message")
             if self.delivery_method is SmtpDeliveryMethod.Network:
-                if not self._host or not self._host.strip():
+                if not self._server_name:
                     raise InvalidOperationException("The SMTP host was not specified.")
                 if not 0 < self._port <= 65535:
                     raise InvalidOperationException(
@@ -310,8 +316,7 @@ class SmtpClient:
         if isinstance(kept, Connection) and self._extensions is not None and not kept.is_stale():
             return kept, self._extensions, True
         self._forget_connection()
-        assert self._host is not None
-        connection = Connection.open(self._host.strip(), self._port, deadline)
+        connection = Connection.open(self._server_name, self._port, deadline)
         self._connection = connection
         if self._cancel_requested:
             raise ConnectionAbortedError("The send was cancelled.")
@@ -356,8 +361,7 @@ class SmtpClient:
                 and not kept.is_stale()):
             return kept, self._extensions, True
         self._forget_connection()
-        assert self._host is not None
-        connection = await AsyncConnection.open(self._host.strip(), self._port)
+        connection = await AsyncConnection.open(self._server_name, self._port)
         self._connection = connection
         self._extensions = await drive_async(handshake(self._handshake_settings()), connection,
                                              self._tls())
@@ -377,8 +381,7 @@ class SmtpClient:
 
     def _tls(self) -> tuple[ssl.SSLContext, str]:
         context = self.ssl_context or _default_tls_context()
-        assert self._host is not None
-        return context, self._host.strip()
+        return context, self._server_name
 
     def _forget_connection(self) -> None:
         """Drop the kept connection without a word to the server (after a failure)."""

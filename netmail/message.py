@@ -154,9 +154,10 @@ class Attachment:
             path = Path(content)
             self._data: bytes | None = None
             self._path: Path | None = path
+            self._stream: BinaryIO | None = None
             name = name or path.name
         elif isinstance(content, (bytes, bytearray, memoryview)):
-            self._data, self._path = bytes(content), None
+            self._data, self._path, self._stream = bytes(content), None, None
         else:  # read when the message is sent, as .NET reads its ContentStream
             self._data, self._path, self._stream = None, None, content
         self.name = name or "attachment"
@@ -166,8 +167,6 @@ class Attachment:
         if "/" not in self.media_type:
             raise ArgumentException(f"Not a media type: {self.media_type!r}.", "media_type")
         self.content_id = content_id
-
-    _stream: BinaryIO | None = None
 
     @property
     def data(self) -> bytes:

@@ -68,16 +68,11 @@ def render_with_email_package(message: MailMessage, utf8: bool, date: str,
     """The general path: any message, through ``email.message.EmailMessage``."""
     email = EmailMessage(policy=_UTF8 if utf8 else _SEVEN_BIT)
     assert message.from_ is not None
-    email["From"] = _verbatim(_header_address(message.from_, utf8))
-    if message.sender is not None:
-        email["Sender"] = _verbatim(_header_address(message.sender, utf8))
-    for name, addresses in (("To", message.to), ("Cc", message.cc),
+    for name, addresses in (("From", [message.from_]), ("Sender", [message.sender]),
+                            ("To", message.to), ("Cc", message.cc),
                             ("Reply-To", message.reply_to_list)):
-        if addresses:
-            made = [_header_address(a, utf8) for a in addresses]
-            text = ", ".join(map(str, made))
-            email[name] = made if all(isinstance(m, Address) for m in made) else (
-                _Verbatim(text) if text.isascii() or utf8 else text)
+        if addresses and addresses[0] is not None:
+            email[name] = _address_header(addresses, utf8)
     if message.subject:
         email["Subject"] = _unchecked_header(email, "Subject", message.subject)
     email["Date"] = date
@@ -217,8 +212,13 @@ def _header_address(address: MailAddress, utf8: bool) -> Address | str:
     return f"{shown} <{spec}>"
 
 
-def _verbatim(address: Address | str) -> Address | str:
-    return _Verbatim(address) if isinstance(address, str) else address
+def _address_header(addresses: list[MailAddress], utf8: bool) -> list[Address] | _Verbatim:
+    """A header's addresses, for the email package to write; as verbatim text when one of
+    them must go out as written (``_header_address``)."""
+    made = [_header_address(a, utf8) for a in addresses]
+    if all(isinstance(m, Address) for m in made):
+        return made  # type: ignore[return-value]
+    return _Verbatim(", ".join(map(str, made)))
 
 
 def _unchecked_header(email: EmailMessage, name: str, value: str) -> Any:

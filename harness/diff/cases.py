@@ -23,6 +23,10 @@ WEIGHTS = {"addresses": 8, "message-addresses": 2, "messages": 3, "settings": 2,
 a server each."""
 
 
+CUSTOM_HEADERS = ("X-Tag", "Keywords", "X-Empty")
+"""The custom headers messages are given (``observe`` compares these as delivered)."""
+
+
 @dataclass(frozen=True)
 class Case:
     axis: str
@@ -107,7 +111,7 @@ def _message_case() -> st.SearchStrategy[Case]:
             "subject": st.one_of(st.none(), _text),
             "body": st.one_of(st.none(), _text),
             "html": st.booleans(),
-            "headers": st.dictionaries(st.sampled_from(["X-Tag", "Keywords", "X-Empty"]),
+            "headers": st.dictionaries(st.sampled_from(CUSTOM_HEADERS),
                                        st.sampled_from(["", "v", "ü"]), max_size=2),
             "attachments": st.lists(attachment, max_size=2)})
     return st.builds(lambda m: {"server": {}, "message": m}, message).map(

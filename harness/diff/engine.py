@@ -6,7 +6,8 @@ scripted server); address cases are one ``parse_address`` call on each client.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from ..adapters.base import Adapter
@@ -56,7 +57,8 @@ class Pair:
         while improved and attempts > 0:
             improved = False
             candidates = (Case(best.case.axis, data) for data in simpler(best.case.data))
-            while attempts > 0 and (batch := _take(filter(_valid, candidates), _BATCH)):
+            while attempts > 0 and (batch := list(islice(filter(_valid, candidates),
+                                                         _BATCH))):
                 attempts -= len(batch)
                 keep = next((c for c in self.compare(batch)
                              if c.signature == found.signature), None)
@@ -64,7 +66,6 @@ class Pair:
                     best, improved = keep, True
                     break
         return best
-
 
     def reproduces(self, found: Comparison, runs: int = REPRODUCE_RUNS) -> bool:
         """Whether the case disagrees the same way every time, with the reference doing the
@@ -94,16 +95,6 @@ def simpler(value: Any) -> Iterator[Any]:
             s for s in ("", value[:half], value[half:],
                         *(value[:i] + value[i + 1:] for i in range(min(len(value), 16))))
             if s != value)
-
-
-def _take(items: Iterable[Any], count: int) -> list[Any]:
-    taken = []
-    for item in items:
-        taken.append(item)
-        if len(taken) == count:
-            break
-    return taken
-
 
 
 def _valid(case: Case) -> bool:

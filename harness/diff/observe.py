@@ -8,19 +8,18 @@ messages and inner exception types are not compared: each runtime words and nest
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from ..address import AddressRequest
-from ..delivered import parse, unstuff
+from ..delivered import body_text, header_values, leaf_parts, lines, parse, unstuff
 from ..loader import scenario_from_data
 from ..model import Scenario
 from ..outcome import status_name
 from ..verdict import ERROR, NOT_RUNNABLE, Verdict
-from .cases import Case
+from .cases import CUSTOM_HEADERS, Case
 
-_HEADERS = ("From", "To", "Cc", "Bcc", "Subject", "Reply-To", "X-Tag", "Keywords", "X-Empty")
+_HEADERS = ("From", "To", "Cc", "Bcc", "Subject", "Reply-To", *CUSTOM_HEADERS)
 
 
 def scenario(case: Case, case_id: str) -> Scenario:
@@ -71,24 +70,13 @@ def message_facts(data: bytes) -> dict[str, Any]:
     """What a receiver recovers from a message: decoded headers, body text, leaf parts."""
     try:
         message = parse(data)
-        headers = {name: [_space(str(v)) for v in message.get_all(name, [])]
-                   for name in _HEADERS if message.get_all(name)}
-        leaves = [p for p in message.walk() if not p.is_multipart()]
-        body = next((_text(p) for p in leaves
-                     if p.get_content_maintype() == "text" and not p.is_attachment()), None)
+        headers = {name: values for name in _HEADERS
+                   if (values := header_values(message, name))}
+        leaves = leaf_parts(message)
+        body = body_text(leaves)
         return {"headers": headers, "content_type": message.get_content_type(),
-                "body": body, "parts": [[p.get_content_type(), p.get_filename(),
-                                         p.get_param("name")] for p in leaves]}
+                "body": None if body is None else lines(body),
+                "parts": [[p.get_content_type(), p.get_filename(), p.get_param("name")]
+                          for p in leaves]}
     except Exception as exc:  # a header the parser cannot read: the observation says so
         return {"unparsable": f"{type(exc).__name__}: {exc}"}
-
-
-def _text(part: EmailMessage) -> str:
-    payload = part.get_payload(decode=True) or b""
-    text = payload.decode(part.get_content_charset() or "utf-8", "replace")
-    return text.replace("\r\n", "\n").rstrip("\n")
-
-
-def _space(value: str) -> str:
-    return " ".join(value.split())
-
