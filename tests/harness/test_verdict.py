@@ -484,3 +484,14 @@ def test_contract_only_keeps_a_profile_whose_alternative_departs(make_scenario: 
     scenario = make_scenario(RACING)
     verdict = judge(scenario, "racy", [Outcome()], None, None, 0.1, contract_only=True)
     assert verdict.status == DEVIATES
+
+
+def test_reported_by_is_judged_as_a_detail() -> None:
+    """A SendAsync error that came through SendCompleted where the call should have raised
+    it (or the other way round) is a difference, at detail level."""
+    expected = Expectation(raises="SmtpException", reported_by="call")
+    late = Outcome(exception="SmtpException", reported_by="send_completed")
+    assert one(expected, late) == ["reported_by: expected call, got send_completed"]
+    assert one(expected, Outcome(exception="SmtpException", reported_by="call")) == []
+    [difference] = compare_fields(expected, [late], None, None)
+    assert difference.level == "detail"

@@ -13,6 +13,9 @@ from netmail import (
     FormatException,
     MailAddress,
     MailMessage,
+    SmtpClient,
+    SmtpDeliveryMethod,
+    SmtpException,
 )
 
 
@@ -109,3 +112,24 @@ def test_attachment_sources(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert Attachment(io.BytesIO(b"xy"), "a.bin").data == b"xy"
     with pytest.raises(ArgumentException):
         Attachment(b"x", "a\r\nb.txt")
+
+
+class _Failing(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: object) -> int:
+        raise OSError("the disk is gone")
+
+
+def test_a_stream_is_read_when_sent_and_its_failure_is_the_sends() -> None:
+    """As .NET reads an attachment's ContentStream while sending: the constructor does not
+    read, and the failure surfaces from the send as SmtpException, with the cause inside."""
+    message = MailMessage("s@x.test", "a@x.test", "s", "b")
+    message.attachments.append(Attachment(_Failing(), "a.bin"))  # nothing read yet
+    client = SmtpClient(delivery_method=SmtpDeliveryMethod.SpecifiedPickupDirectory,
+                        pickup_directory_location="/nonexistent-but-never-reached")
+    with pytest.raises(SmtpException) as failure:
+        client.send(message)
+    assert isinstance(failure.value.__cause__, OSError)
+    assert "disk is gone" in str(failure.value.__cause__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import threading
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,22 @@ def test_iis_is_not_implemented(tmp_path: Path) -> None:
     with pytest.raises(SmtpException) as caught:
         client.send(simple_message())
     assert isinstance(caught.value.inner_exception, NotImplementedError)
+
+
+def test_send_async_writes_the_file_before_it_returns(tmp_path: Path) -> None:
+    """As .NET's SendAsync: a pickup delivery is done in the call, so a bad directory is
+    raised from it, and the handlers still hear the end of a good one."""
+    bad = SmtpClient(delivery_method=SmtpDeliveryMethod.SpecifiedPickupDirectory,
+                     pickup_directory_location=str(tmp_path / "missing"))
+    heard: list[object] = []
+    bad.send_completed.append(lambda sender, args: heard.append(args))
+    with pytest.raises(SmtpException):
+        bad.send_async(simple_message())
+    assert not heard
+    good = SmtpClient(delivery_method=SmtpDeliveryMethod.SpecifiedPickupDirectory,
+                      pickup_directory_location=str(tmp_path))
+    done = threading.Event()
+    good.send_completed.append(lambda sender, args: done.set())
+    good.send_async(simple_message())
+    assert len(list(tmp_path.glob("*.eml"))) == 1  # written before the call returned
+    assert done.wait(5)
