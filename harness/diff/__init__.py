@@ -5,3 +5,7 @@ cases (hypothesis strategies) -> observe (each client's normalised observation) 
 (the fields that differ, less the listed departures) -> shrink -> write (scenario files, and
 MailAddress data lines).
 """
+
+AXES = ("addresses", "message-addresses", "messages", "settings", "servers", "sequences")
+"""Every axis, in the order a run reports them (here, so that the command line can name them
+without importing hypothesis)."""

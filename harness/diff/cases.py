@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-AXES = ("addresses", "message-addresses", "messages", "settings", "servers", "sequences")
-"""Every axis, in the order a run reports them."""
+from . import AXES
+
 WEIGHTS = {"addresses": 8, "message-addresses": 2, "messages": 3, "settings": 2,
            "servers": 3, "sequences": 2}
 """How an ``--examples`` total is shared out: address cases cost a millisecond, the others

@@ -9,10 +9,8 @@ from typing import Any
 
 from ..adapters import canonical, make_adapter
 from ..adapters.process import AdapterError, ClientUnavailable
-from .cases import AXES
+from . import AXES
 from .departures import DEPARTURES_FILE, DepartureError, load_departures
-from .engine import Pair
-from .session import render, run_diff
 
 EPILOG = f"""\
 Every generated case runs on both clients; each distinct disagreement is shrunk and written
@@ -46,6 +44,9 @@ def add_parser(commands: Any) -> None:
 
 
 def diff_command(args: argparse.Namespace) -> int:
+    from .engine import Pair  # hypothesis, and the runner: only when diff runs
+    from .session import render, run_diff
+
     try:
         departures = load_departures(args.departures)
         client, reference = make_adapter(args.client), make_adapter(args.against)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cases import AXES, generate, share
+from . import AXES
+from .cases import generate, share
 from .compare import Comparison
 from .engine import Pair
 from .write import Unwritable, address_line, scenario_document, write_scenario

@@ -11,7 +11,7 @@ import pytest
 
 from harness.adapters import NetmailAdapter
 from harness.adapters.process import ProcessAdapter
-from harness.diff.cases import AXES
+from harness.diff import AXES
 from harness.diff.departures import load_departures
 from harness.diff.engine import Pair
 from harness.diff.replay import load_cases, replay
