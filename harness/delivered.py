@@ -12,6 +12,7 @@ import email
 import email.policy
 import re
 from email.message import EmailMessage
+from email.utils import collapse_rfc2231_value
 
 from .model import MessageFacts, PartFacts
 
@@ -73,8 +74,9 @@ def _part_differences(wanted: tuple[PartFacts, ...], leaves: list[EmailMessage],
                 f"({[p.get_content_type() for p in leaves]})"]
     found = []
     for index, (want, part) in enumerate(zip(wanted, leaves, strict=True)):
-        got = PartFacts(part.get_content_type(), part.get_filename(), part_text(part))
-        for name in ("content_type", "filename", "text"):
+        got = PartFacts(part.get_content_type(), part.get_filename(), part_text(part),
+                        _name_parameter(part))
+        for name in ("content_type", "filename", "text", "name"):
             expected, actual = getattr(want, name), getattr(got, name)
             if expected is not None and (
                     lines(expected) != lines(actual or "") if name == "text"
@@ -82,6 +84,12 @@ def _part_differences(wanted: tuple[PartFacts, ...], leaves: list[EmailMessage],
                 found.append(f"{where}.parts[{index}].{name}: expected {expected!r}, "
                              f"got {actual!r}")
     return found
+
+
+def _name_parameter(part: EmailMessage) -> str | None:
+    """The Content-Type's ``name`` parameter, decoded (RFC 2231 or an encoded word)."""
+    value = part.get_param("name")
+    return None if value is None else str(collapse_rfc2231_value(value))
 
 
 def header_values(message: EmailMessage, name: str) -> list[str]:

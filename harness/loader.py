@@ -367,9 +367,15 @@ def _steps(data: dict[str, Any]) -> Iterator[tuple[str, tuple[Action, ...]]]:
 
 
 def _action(data: dict[str, Any], at: list[Any]) -> Action:
-    reply = data.get("reply")
+    reply, raw = data.get("reply"), data.get("raw")
     if "reply" in data and "raw" in data:
         raise _FieldProblem([*at, "raw"], "give either reply or raw, not both")
+    if "interval" in data and not isinstance(raw, list):
+        raise _FieldProblem([*at, "interval"], "interval is the time between the pieces of a "
+                                               "raw list; give raw as a list")
+    if "read_pause" in data and at[1] != "data":
+        raise _FieldProblem([*at, "read_pause"], "read_pause applies to the data step only "
+                                                 "(the server stops reading after its 354)")
     if "pattern" in data:
         try:
             re.compile(data["pattern"])
@@ -377,11 +383,14 @@ def _action(data: dict[str, Any], at: list[Any]) -> Action:
             raise _FieldProblem([*at, "pattern"], f"not a regular expression: {exc}") from None
     return Action(
         reply=None if reply is None else tuple([reply] if isinstance(reply, str) else reply),
-        raw=data.get("raw"),
+        raw="".join(raw) if isinstance(raw, list) else raw,
+        pieces=tuple(raw) if isinstance(raw, list) else (),
+        interval=float(data.get("interval", 0)),
         delay=float(data.get("delay", 0)),
         drop=data.get("drop"),
         match=data.get("match"),
         pattern=data.get("pattern"),
+        read_pause=float(data.get("read_pause", 0)),
     )
 
 
@@ -392,6 +401,10 @@ def _client(data: dict[str, Any]) -> ClientSpec:
     if "timeout" in fields:
         fields["timeout"] = float(fields["timeout"])
     return ClientSpec(**fields)
+
+
+MAX_BODY = 10_000_000
+"""The longest body a scenario may give, written out or repeated."""
 
 
 def _message(data: dict[str, Any] | None) -> MessageSpec | None:
@@ -407,6 +420,11 @@ def _message(data: dict[str, Any] | None) -> MessageSpec | None:
             fields[key] = tuple(value.items())
         elif key == "attachments":
             fields[key] = tuple(AttachmentSpec(**a) for a in value)
+        elif key == "body" and isinstance(value, dict):  # {repeat: TEXT, times: N}
+            if len(value["repeat"]) * value["times"] > MAX_BODY:
+                raise _FieldProblem(["message", "body"], f"repeat x times makes more than "
+                                                         f"{MAX_BODY:,} characters")
+            fields[key] = value["repeat"] * value["times"]
         else:
             fields[key] = value
     return MessageSpec(**fields)

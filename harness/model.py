@@ -26,9 +26,10 @@ CLIENT_ALIASES = {"dotnet": "dotnet31"}
 ASYNC_STATES = ("send-in-progress", "cancelled")
 """Client states that need an asynchronous send (``Adapter.lacks`` ``async``)."""
 
-CAPABILITIES = frozenset({"pickup", "async", "tls"})
+CAPABILITIES = frozenset({"pickup", "async", "tls", "properties"})
 """What a client may declare it cannot express (``Adapter.lacks``): a pickup-directory
-delivery, a send in progress (asynchronous send), STARTTLS."""
+delivery, a send in progress (asynchronous send), STARTTLS, a client configured through its
+properties (``client.configure: properties``)."""
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,26 @@ class Action:
 
     reply: tuple[str, ...] | None = None
     raw: str | None = None
+    """Every byte the action writes; with ``pieces``, their concatenation."""
+    pieces: tuple[str, ...] = ()
+    """``raw`` as separate writes, ``interval`` seconds apart: a reply split across reads."""
+    interval: float = 0.0
     delay: float = 0.0
     drop: str | None = None  # "before", "after" or "reset"
     match: str | None = None
     pattern: str | None = None
+    read_pause: float = 0.0
+    """On ``data``: seconds the server reads nothing after its 354, so that a body fills the
+    socket buffers and the client must wait for them to drain (flow control)."""
 
     @property
     def is_matcher(self) -> bool:
         return self.match is not None or self.pattern is not None
+
+    @property
+    def waits(self) -> float:
+        """Seconds this action keeps the client waiting, at most."""
+        return self.delay + self.interval * max(len(self.pieces) - 1, 0) + self.read_pause
 
 
 DEFAULT_ACTION = Action()
@@ -89,7 +102,9 @@ class ServerScript:
 
     @property
     def max_delay(self) -> float:
-        return sum(max((a.delay for a in actions), default=0.0) for _, actions in self.steps)
+        """The longest the script can keep a client waiting, over all its steps: delays,
+        the intervals between raw pieces, and read pauses."""
+        return sum(max((a.waits for a in actions), default=0.0) for _, actions in self.steps)
 
 
 class AttachmentSpec(NamedTuple):
@@ -141,6 +156,10 @@ class ClientSpec:
     api: str = "send"
     """``send``, or ``send_async``: the event-based SendAsync, whose outcome is what the call
     raises or else what SendCompleted reports."""
+    configure: str = "constructor"
+    """``constructor``: ``SmtpClient(host, port)``, then the other properties; ``properties``:
+    ``SmtpClient()``, then ``Host``, ``Port`` and ``Timeout`` set one by one (whose setters
+    check what the constructor does not)."""
 
 
 @dataclass(frozen=True)
@@ -151,11 +170,13 @@ class FailedRecipient:
 
 @dataclass(frozen=True)
 class PartFacts:
-    """One leaf MIME part: its content type, attachment file name, decoded text."""
+    """One leaf MIME part: its content type, attachment file name, decoded text, and the
+    Content-Type's ``name`` parameter (the file name older readers show)."""
 
     content_type: str | None = None
     filename: str | None = None
     text: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -239,13 +260,14 @@ class Scenario:
     def needs(self) -> frozenset[str]:
         """What a client must be able to express to run this scenario: ``pickup`` (a
         pickup-directory delivery), ``async`` (SendAsync, or a send in progress), ``tls``
-        (STARTTLS)."""
+        (STARTTLS), ``properties`` (configured through its setters)."""
         client = self.client
         return frozenset(
             name for name, needed in (
                 ("pickup", client.delivery_method != "network"),
                 ("async", client.state in ASYNC_STATES or client.api == "send_async"),
-                ("tls", client.enable_ssl or bool(self.server and self.server.certificate)))
+                ("tls", client.enable_ssl or bool(self.server and self.server.certificate)),
+                ("properties", client.configure == "properties"))
             if needed)
 
     def expectation_for(self, client: str) -> tuple[Expectation, bool]:

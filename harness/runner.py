@@ -188,6 +188,7 @@ def _request(scenario: Scenario, port: int, pickup: str | None) -> ClientRequest
         state=spec.state,
         sends=spec.sends,
         api=spec.api,
+        configure=spec.configure,
         ca_file=ca_file() if scenario.server and scenario.server.certificate else None,
         message=scenario.message,
     )

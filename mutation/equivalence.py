@@ -2,8 +2,12 @@
 
 An entry names the file (``at: netmail/x.py:LINE``; the line is for the reader), the mutated
 source line as it stands (``code``), the ``operator`` and ``why``. It matches a mutant by file,
-code and operator, so it follows the line when code above it moves; an entry that matches no
-mutant any more is stale and is an error, so the list cannot silently cover new code.
+code and operator, so it follows the line when code above it moves; where the operator applies
+more than once on the line and not every place is equivalent, ``column`` (where in ``code`` the
+mutated node starts, from 0) names the one, and ``to`` (the line as the mutation leaves it)
+one of several mutations of the same node (NumberReplacer adds 1, or takes 1 away). An entry
+that matches no mutant any more is stale and is an error, so the list cannot silently cover
+new code.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ class Equivalent:
     code: str
     operator: str
     why: str
+    column: int | None = None
+    to: str | None = None
 
     @property
     def module(self) -> str:
@@ -29,7 +35,8 @@ class Equivalent:
 
     def matches(self, mutant: Mutant) -> bool:
         return (mutant.module, mutant.code, mutant.operator) == (
-            self.module, self.code, self.operator)
+            self.module, self.code, self.operator) and self.column in (None, mutant.offset) and (
+            self.to is None or self.to == mutant.mutated)
 
 
 class EquivalenceError(ValueError):
@@ -46,12 +53,19 @@ def load(path: Path) -> tuple[Equivalent, ...]:
         raise EquivalenceError(f"{path}: expected a list of entries")
     loaded = []
     for number, entry in enumerate(entries, 1):
-        keys = {"at", "code", "operator", "why"}
-        if not isinstance(entry, dict) or set(entry) != keys or not all(
+        keys, optional = {"at", "code", "operator", "why"}, {"column", "to"}
+        if not isinstance(entry, dict) or not keys <= set(entry) <= keys | optional or not all(
                 isinstance(entry[k], str) and entry[k].strip() for k in keys):
             raise EquivalenceError(f"{path}: entry {number}: needs exactly the non-empty "
-                                   f"strings {', '.join(sorted(keys))}")
-        loaded.append(Equivalent(**{k: entry[k].strip() for k in keys}))
+                                   f"strings {', '.join(sorted(keys))} (and may have column, to)")
+        column = entry.get("column")
+        if column is not None and (type(column) is not int or column < 0):
+            raise EquivalenceError(f"{path}: entry {number}: column must be a whole number >= 0")
+        to = entry.get("to")
+        if to is not None and not (isinstance(to, str) and to.strip()):
+            raise EquivalenceError(f"{path}: entry {number}: to must be the mutated line")
+        loaded.append(Equivalent(**{k: entry[k].strip() for k in keys}, column=column,
+                                 to=to.strip() if to else None))
     return tuple(loaded)
 
 

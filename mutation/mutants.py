@@ -10,11 +10,14 @@ while the code does not change.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from cosmic_ray.mutating import mutate_code
+from cosmic_ray.plugins import get_operator
 from cosmic_ray.work_item import MutationSpec, WorkItem
 
 ANNOTATION = "annotation"
@@ -31,6 +34,20 @@ class Mutant:
     column: int
     operator: str
     code: str
+    indent: int = 0
+    """How far the source line is indented: ``column - indent`` is the place in ``code``."""
+    source: Path | None = None
+    occurrence: int = 0
+
+    @functools.cached_property
+    def mutated(self) -> str:
+        """The source line as the mutation leaves it (stripped); worked out on demand: a
+        parse of the whole module per mutant would slow every session's creation."""
+        assert self.source is not None
+        code = mutate_code(self.source.read_text(encoding="utf-8"),
+                           get_operator(f"core/{self.operator}")(), self.occurrence)
+        lines = (code or "").splitlines()
+        return lines[self.line - 1].strip() if self.line <= len(lines) else ""
 
     @property
     def at(self) -> str:
@@ -40,6 +57,11 @@ class Mutant:
     def sample_key(self) -> str:
         text = f"{self.module}|{self.operator}|{self.code}|{self.column}"
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def offset(self) -> int:
+        """Where in ``code`` (the stripped line) the mutated node starts."""
+        return self.column - self.indent
 
     def is_at(self, where: str) -> bool:
         """``netmail/x.py`` or ``netmail/x.py:LINE``."""
@@ -51,9 +73,10 @@ def mutant(root: Path, item: WorkItem) -> Mutant:
     (spec,) = item.mutations
     line, column = spec.start_pos
     lines = _lines(root / spec.module_path)
+    source = lines[line - 1] if line <= len(lines) else ""
     return Mutant(item.job_id, spec.module_path.as_posix(), line, column,
-                  spec.operator_name.removeprefix("core/"),
-                  lines[line - 1].strip() if line <= len(lines) else "")
+                  spec.operator_name.removeprefix("core/"), source.strip(),
+                  len(source) - len(source.lstrip()), root / spec.module_path, spec.occurrence)
 
 
 def in_annotation(root: Path, spec: MutationSpec) -> bool:

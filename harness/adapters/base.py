@@ -27,6 +27,9 @@ class ClientRequest:
     message: MessageSpec | None
     api: str = "send"
     """``send`` or ``send_async`` (the event-based SendAsync, waited for)."""
+    configure: str = "constructor"
+    """``constructor`` (``SmtpClient(host, port)``) or ``properties`` (``SmtpClient()``, then
+    ``Host``, ``Port``, ``Timeout`` set one by one)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -113,7 +113,13 @@ class NetmailAdapter:
                                                   _DELIVERY[request.delivery_method])
         if request.pickup_directory is not None:
             settings["pickup_directory_location"] = request.pickup_directory
-        return nm.SmtpClient(request.host, request.port, **settings)
+        if request.configure == "constructor":
+            return nm.SmtpClient(request.host, request.port, **settings)
+        client = nm.SmtpClient()  # Host, Port, Timeout, ...: a setter's refusal is the outcome
+        client.host, client.port = request.host, request.port
+        for name, value in settings.items():
+            setattr(client, name, value)
+        return client
 
     def _message(self, spec: MessageSpec | None, folder: Path) -> Any:
         """The message as a user builds it; a ``file`` attachment is written under

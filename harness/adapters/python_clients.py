@@ -18,6 +18,7 @@ translated):
   then cancels the first;
 * ``api: send_async``: smtplib has no asynchronous send (not runnable); aiosmtplib's one send
   is already its asynchronous send, so it is used as for ``send``;
+* ``configure: properties``: neither has setters to configure it through (not runnable);
 * the client is quit at the end (best effort).
 
 A send that *returns* refused recipients (both libraries do, when some but not all RCPTs are
@@ -126,6 +127,9 @@ def _check_runnable(request: ClientRequest, library: str) -> None:
     if request.delivery_method != "network":
         raise NotRunnable(f"{library} has no pickup-directory delivery "
                           f"(delivery_method {request.delivery_method!r}); it only speaks SMTP")
+    if request.configure != "constructor":
+        raise NotRunnable(f"{library} takes its host and port when it connects: it has no "
+                          "Host, Port or Timeout setters to configure it through")
 
 
 def _timed(started: float, outcome: Outcome) -> Outcome:
@@ -137,7 +141,7 @@ class SmtplibAdapter:
 
     def __init__(self, name: str = "smtplib") -> None:
         self.name = name
-        self.lacks = frozenset({"pickup", "async"})
+        self.lacks = frozenset({"pickup", "async", "properties"})
 
     def start(self) -> None:
         pass
@@ -224,7 +228,7 @@ class AiosmtplibAdapter:
 
     def __init__(self, name: str = "aiosmtplib") -> None:
         self.name = name
-        self.lacks = frozenset({"pickup"})
+        self.lacks = frozenset({"pickup", "properties"})
 
     def start(self) -> None:
         _aiosmtplib()  # fail here, not per scenario, when it is missing

@@ -91,6 +91,7 @@ class ScriptedSMTP(SMTP):
         self._swallow_next_push = False
         self._data_reply: tuple[str, ...] | None = None
         self._drop_after_354 = False
+        self._read_pause_after_354 = 0.0
         self._draining = False
         self._socket: Any = None  # the transport's socket (an asyncio TransportSocket)
         self._stream: asyncio.StreamReader | None = None
@@ -177,9 +178,25 @@ class ScriptedSMTP(SMTP):
         if self._data_reply is not None and opens_data:
             status, self._data_reply = "\r\n".join(self._data_reply), None
         await self._write(status)
+        if opens_data and self._read_pause_after_354:
+            self._pause_reading(self._read_pause_after_354)
+            self._read_pause_after_354 = 0.0
         if opens_data and self._drop_after_354:
             self._drop_after_354 = False
             self._drop(reset=False)
+
+    def _pause_reading(self, seconds: float) -> None:
+        """Read nothing for ``seconds``: what the client sends waits in the socket buffers."""
+        assert self.transport is not None
+        self._transcript.note(self._connection, "note", f"reading paused for {seconds:g} s")
+        if self._socket is not None:  # a fixed receive buffer: the kernel stops growing it
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        self.transport.pause_reading()
+
+        def resume() -> None:
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.resume_reading()
+        asyncio.get_running_loop().call_later(seconds, resume)
 
     async def _write(self, status: str | bytes) -> None:
         if self._closing():
@@ -228,6 +245,8 @@ class ScriptedSMTP(SMTP):
                 self._mode = mode
                 self._leave_data_phase()
 
+        if verb == "DATA" and action.read_pause:
+            self._read_pause_after_354 = action.read_pause
         if verb == "DATA" and action.reply and reply_code(action.reply[0]) == 354:
             # A scripted 354 still opens the data phase: aiosmtpd's own 354 is replaced by it.
             self._data_reply = action.reply
@@ -249,7 +268,12 @@ class ScriptedSMTP(SMTP):
         if action.drop in ("before", "reset"):
             self._drop(reset=action.drop == "reset")
             return
-        if action.raw is not None:
+        if action.pieces:
+            for number, piece in enumerate(action.pieces):
+                if number:
+                    await asyncio.sleep(action.interval)
+                await self._write_raw(piece.encode("utf-8", "surrogateescape"))
+        elif action.raw is not None:
             await self._write_raw(action.raw.encode("utf-8", "surrogateescape"))
         elif action.reply is not None:
             if accepted is not None and (code := reply_code(action.reply[0])) is not None:
@@ -316,7 +340,7 @@ class ScriptedSMTP(SMTP):
         delivered = delivered and not self._closing()
         self._transcript.messages.append(ReceivedMessage(
             self._connection, envelope.mail_from, tuple(envelope.rcpt_tos), raw, delivered))
-        await self._perform(Action(reply=action.reply, raw=action.raw, drop=action.drop),
+        await self._perform(replace(action, delay=0.0, match=None, pattern=None),
                             lambda: self._write("250 OK"))
         self._swallow_next_push = True
         return "250 OK"

@@ -310,17 +310,48 @@ def test_bad_regex_in_pattern(write_file: WriteFile) -> None:
     assert "not a regular expression" in text
 
 
-def test_reply_and_raw_together(write_file: WriteFile) -> None:
-    path = write_file("bad.yaml", """\
+@pytest.mark.parametrize(("server", "line", "field", "problem"), [
+    ('  mail:\n    reply: "250 ok"\n    raw: "250 ok\\r\\n"\n', 6, "server.mail.raw",
+     "either reply or raw"),
+    ('  greeting:\n    raw: "220 ok\\r\\n"\n    interval: 0.5\n', 6,
+     "server.greeting.interval", "give raw as a list"),
+    ("  mail: {read_pause: 1}\n", 4, "server.mail.read_pause", "data step only"),
+])
+def test_an_action_whose_fields_do_not_go_together(write_file: WriteFile, server: str,
+                                                   line: int, field: str, problem: str) -> None:
+    path = write_file("bad.yaml", "id: a\ncondition: delivered\nserver:\n" + server
+                      + "expect: {raises: null}\n")
+    assert problem in assert_located(error_of(path), path, line, field)
+
+
+def test_raw_pieces_and_a_repeated_body(write_file: WriteFile) -> None:
+    scenario = load_scenario(write_file("ok.yaml", """\
         id: a
         condition: delivered
         server:
-          mail:
-            reply: "250 ok"
-            raw: "250 ok\\r\\n"
+          greeting: {raw: ["220 a", "b\\r\\n"], interval: 0.2}
+          data: {read_pause: 0.5}
+        message: {body: {repeat: "ab\\n", times: 3}}
+        expect: {raises: null}
+        """))
+    assert scenario.server is not None and scenario.message is not None
+    greeting = dict(scenario.server.steps)["greeting"][0]
+    assert (greeting.raw, greeting.pieces, greeting.interval) == ("220 ab\r\n",
+                                                                  ("220 a", "b\r\n"), 0.2)
+    assert dict(scenario.server.steps)["data"][0].read_pause == 0.5
+    assert scenario.message.body == "ab\nab\nab\n"
+
+
+def test_a_repeated_body_has_the_same_limit(write_file: WriteFile) -> None:
+    path = write_file("bad.yaml", """\
+        id: a
+        condition: delivered
+        message:
+          body: {repeat: "01234567890123456789", times: 600000}
         expect: {raises: null}
         """)
-    assert "either reply or raw" in assert_located(error_of(path), path, 6, "server.mail.raw")
+    assert "more than 10,000,000 characters" in assert_located(error_of(path), path, 4,
+                                                               "message.body")
 
 
 def test_yaml_alias_is_refused(write_file: WriteFile) -> None:

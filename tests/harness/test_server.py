@@ -196,6 +196,43 @@ def test_partial_raw_reply(smtp_server: StartServer) -> None:
         assert client.read_all() == b"25"
 
 
+def test_raw_pieces_arrive_in_separate_reads(smtp_server: StartServer) -> None:
+    """The second piece is written only after ``interval``: a read in between sees the first
+    alone, the way a client's parser meets a reply split across reads."""
+    server = smtp_server({"greeting": {"raw": ["220 hal", "f done\r\n"], "interval": 0.4}})
+    with RawClient(server.port) as client:
+        started = time.monotonic()
+        assert client.sock.recv(100) == b"220 hal"
+        assert client.sock.recv(100) == b"f done\r\n"
+        assert time.monotonic() - started >= 0.35
+        client.send(b"QUIT\r\n")
+        assert client.line() == b"221 Bye\r\n"
+
+
+def test_read_pause_holds_the_body_in_the_socket_buffers(smtp_server: StartServer) -> None:
+    """With reading paused after the 354, a body larger than the buffers can hold cannot be
+    written at once; the server reads it all once the pause ends, and delivers it whole."""
+    server = smtp_server({"data": {"read_pause": 0.6}})
+    body = b"x" * 70 + b"\r\n"
+    count = 100_000  # 7.2 MB: more than a socket buffer grows to
+    with greeted(server.port) as client:
+        envelope(client)
+        assert client.command("DATA")[0].startswith(b"354")
+        client.sock.setblocking(False)
+        sent = 0
+        with contextlib.suppress(BlockingIOError):
+            while sent < len(body) * count:
+                sent += client.sock.send(body * 1000)
+        assert sent < len(body) * count  # the writes stopped: the server was not reading
+        client.sock.setblocking(True)
+        client.sock.sendall((body * count)[sent:] + b".\r\n")
+        assert client.line() == b"250 OK\r\n"
+        client.command("QUIT")
+    transcript = server.stop()
+    assert len(transcript.messages[0].raw) == len(body) * count
+    assert any("reading paused for 0.6 s" in row[3] for row in transcript._rows)
+
+
 def test_step_delay(smtp_server: StartServer) -> None:
     server = smtp_server({"rcpt": {"delay": 0.4}})
     with greeted(server.port) as client:

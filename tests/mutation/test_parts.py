@@ -53,7 +53,25 @@ def test_equivalence_entries_match_by_file_code_and_operator(tmp_path: Path) -> 
     assert stale((entry,), [mutant("_COALESCE = 65536")]) == [entry]
 
 
-@pytest.mark.parametrize("text", ["{}", "- at: x\n", "- {at: a, code: b, operator: c, why: ''}"])
+def test_column_and_to_pick_one_of_several_mutations_of_a_line(tmp_path: Path) -> None:
+    """``x = 1 + 1``: NumberReplacer mutates each 1 two ways; ``column`` names the node and
+    ``to`` the mutation, each checked against cosmic-ray's own mutated source."""
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    x = 1 + 1\n")
+    path = tmp_path / "equivalent.yaml"
+    path.write_text("- {at: m.py:2, code: 'x = 1 + 1', operator: NumberReplacer, column: 8,\n"
+                    "   to: 'x = 1 + 2', why: the second 1 made 2}\n")
+    (entry,) = load(path)
+    mutants = [Mutant("job", "m.py", 2, column, "NumberReplacer", "x = 1 + 1", 4, module,
+                      occurrence) for occurrence, column in enumerate((8, 8, 12, 12))]
+    assert [m.mutated for m in mutants] == ["x = 2 + 1", "x = 0 + 1", "x = 1 + 2", "x = 1 + 0"]
+    assert [entry.matches(m) for m in mutants] == [False, False, True, False]
+
+
+@pytest.mark.parametrize("text", ["{}", "- at: x\n", "- {at: a, code: b, operator: c, why: ''}",
+                                  "- {at: a, code: b, operator: c, why: d, column: -1}",
+                                  "- {at: a, code: b, operator: c, why: d, to: ''}",
+                                  "- {at: a, code: b, operator: c, why: d, occurrence: 1}"])
 def test_malformed_equivalence_entries_are_refused(tmp_path: Path, text: str) -> None:
     path = tmp_path / "equivalent.yaml"
     path.write_text(text)

@@ -370,9 +370,17 @@ class Driver {
 
     static SmtpClient MakeClient(Dictionary<string, object> request) {
         // The (host, port) constructor: the one way to reach the documented states "Host is
-        // null", "Host is empty" and "Port is zero" (the setters refuse "" and 0). Whatever
-        // the runtime's constructor raises is reported as the outcome.
-        var client = new SmtpClient(Text(request, "host"), (int)Number(request, "port", 25));
+        // null", "Host is empty" and "Port is zero" (the setters refuse "" and 0). With
+        // configure "properties", SmtpClient() and then the Host and Port setters, which check
+        // what the constructor does not. Whatever the runtime raises is the outcome.
+        SmtpClient client;
+        if (Text(request, "configure") == "properties") {
+            client = new SmtpClient();
+            client.Host = Text(request, "host");
+            client.Port = (int)Number(request, "port", 25);
+        } else {
+            client = new SmtpClient(Text(request, "host"), (int)Number(request, "port", 25));
+        }
         client.Timeout = (int)Math.Round(Number(request, "timeout", 100) * 1000);
         client.EnableSsl = Bool(request, "enable_ssl");
         var credentials = request.ContainsKey("credentials")
