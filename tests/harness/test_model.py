@@ -32,6 +32,14 @@ def test_actions_and_max_delay() -> None:
     assert ServerScript().max_delay == 0
 
 
+def test_max_delay_counts_raw_intervals_and_read_pauses() -> None:
+    """The hung-scenario budget must cover every wait the script makes, not only delays."""
+    pieces = Action(raw="abc", pieces=("a", "b", "c"), interval=0.5, delay=0.25)
+    script = ServerScript(steps=(("greeting", (pieces,)), ("data", (Action(read_pause=2.0),))))
+    assert pieces.waits == pytest.approx(1.25)
+    assert script.max_delay == pytest.approx(3.25)
+
+
 def test_expectation_for() -> None:
     documented = Expectation(raises="SmtpException")
     profile = Expectation(raises="OSError", why="observed")

@@ -53,6 +53,17 @@ def test_equivalence_entries_match_by_file_code_and_operator(tmp_path: Path) -> 
     assert stale((entry,), [mutant("_COALESCE = 65536")]) == [entry]
 
 
+def test_an_entry_may_list_operators_for_one_reason(tmp_path: Path) -> None:
+    path = tmp_path / "equivalent.yaml"
+    path.write_text("- at: netmail/transport.py:20\n  code: '_READ_SIZE = 65536'\n"
+                    "  operator: [NumberReplacer, AddNot]\n  why: a buffer size\n")
+    entries = load(path)
+    assert [e.operator for e in entries] == ["NumberReplacer", "AddNot"]
+    assert all(e.why == "a buffer size" for e in entries)
+    assert [any(e.matches(mutant("_READ_SIZE = 65536", op)) for e in entries)
+            for op in ("AddNot", "AddPlus")] == [True, False]
+
+
 def test_column_and_to_pick_one_of_several_mutations_of_a_line(tmp_path: Path) -> None:
     """``x = 1 + 1``: NumberReplacer mutates each 1 two ways; ``column`` names the node and
     ``to`` the mutation, each checked against cosmic-ray's own mutated source."""
@@ -71,7 +82,9 @@ def test_column_and_to_pick_one_of_several_mutations_of_a_line(tmp_path: Path) -
 @pytest.mark.parametrize("text", ["{}", "- at: x\n", "- {at: a, code: b, operator: c, why: ''}",
                                   "- {at: a, code: b, operator: c, why: d, column: -1}",
                                   "- {at: a, code: b, operator: c, why: d, to: ''}",
-                                  "- {at: a, code: b, operator: c, why: d, occurrence: 1}"])
+                                  "- {at: a, code: b, operator: c, why: d, occurrence: 1}",
+                                  "- {at: a, code: b, operator: [], why: d}",
+                                  "- {at: a, code: b, operator: [c, ''], why: d}"])
 def test_malformed_equivalence_entries_are_refused(tmp_path: Path, text: str) -> None:
     path = tmp_path / "equivalent.yaml"
     path.write_text(text)
