@@ -15,18 +15,22 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from smtp_contract import CONDITIONS
 
-from .adapters import KNOWN, Adapter, canonical, make_adapter
+from .adapters import Adapter, canonical, make_adapter
 from .adapters.process import AdapterError, ClientUnavailable
 from .diff.command import add_parser as add_diff_parser
 from .keyword import keyword_filter
+from .library import PROJECT_DIRECTORY, builtin_dir, find_scenario, project_dir, select
 from .loader import ScenarioError, load_scenario, load_scenarios
+from .manual import topic_path, topics
 from .model import REFERENCE_CLIENTS, Expectation, Scenario
-from .profiles import observe, reason_for, write_profile
+from .profiles import departure_kinds, observe, reason_for, write_profile
 from .report.baseline import compare, read_baseline, update_baseline
+from .report.fit import terminal_width
 from .report.html import write_html
 from .report.json_report import write_json
 from .report.junit import write_junit
@@ -41,6 +45,7 @@ from .template import starting_point
 from .verdict import DEVIATES, ERROR, FAIL, Verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_INSTALLED = {"site-packages", "dist-packages"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,11 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run scenarios against clients and print verdicts")
+    run = commands.add_parser("run", help="run scenarios against clients and print verdicts",
+                              epilog=_RUN_EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_selection(run)
     run.add_argument("--client", action="append", default=[], metavar="NAME",
-                     help=f"client to certify, repeatable (known: {', '.join(KNOWN)}; "
-                          "default: netmail)")
+                     help="client to certify, repeatable: a known client or NAME=cmd:COMMAND "
+                          "(below); default: netmail")
     run.add_argument("-j", "--jobs", type=_positive, default=DEFAULT_JOBS,
                      help=f"scenarios run at once (default {DEFAULT_JOBS})")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
@@ -99,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.set_defaults(command=_list)
 
     validate = commands.add_parser("validate", help="check scenario files against the schema")
-    validate.add_argument("paths", nargs="*", type=Path, default=[Path("scenarios")])
+    _add_paths(validate)
     validate.set_defaults(command=_validate)
 
     schema = commands.add_parser("schema", help="print the scenario JSON Schema")
@@ -107,7 +114,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run one scenario's scripted server in the "
                                               "foreground, printing the transcript live")
-    serve.add_argument("scenario", type=Path, help="a scenario file")
+    serve.add_argument("scenario", help="a scenario file, or the id of a scenario in the "
+                                        "project's scenarios/ or the built-in library")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=2525,
@@ -120,7 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--client", required=True, metavar="NAME", help="the client run")
     profile.add_argument("--why", metavar="TEXT",
                          help="why the client departs from the documentation, for each profile "
-                              "without a --why-for match or a reason of its own already")
+                              "without a --why-for match or a reason of its own already; "
+                              "refused when those profiles record more than one kind of "
+                              "departure (one reason per cause)")
     profile.add_argument("--why-for", nargs=2, action="append", default=[],
                          metavar=("GLOB", "TEXT"),
                          help="the reason for the scenarios whose id matches GLOB (one cause, "
@@ -139,11 +149,40 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--condition", default="recipients-failed", choices=sorted(CONDITIONS),
                      help="recipients-failed (default) writes a template; any other condition "
                           "copies the first scenario of that condition under --dir")
-    new.add_argument("--dir", type=Path, default=Path("scenarios"),
-                     help="the scenario directory (default scenarios/)")
+    new.add_argument("--dir", type=Path,
+                     help="where to write, and the first place to look for a scenario of the "
+                          "condition (default: the project's scenarios/; then the built-in "
+                          "library)")
     new.set_defaults(command=_new)
+    docs = commands.add_parser("docs", help="read the documentation that ships with the "
+                                            "package (the scenario format, the adapter "
+                                            "protocol, the pytest fixture, the JSON report)")
+    docs.add_argument("topic", nargs="?", help="the topic to print (default: list them)")
+    docs.add_argument("--path", action="store_true", help="print the file's path instead")
+    docs.set_defaults(command=_docs)
     add_diff_parser(commands)
     return parser
+
+
+_RUN_EPILOG = """\
+clients (--client, repeatable):
+  netmail, netmail-async    the reference client (blocking send(), asyncio send_mail_async())
+  dotnet8, dotnet31, mono   System.Net.Mail's SmtpClient on .NET 8 / .NET Core 3.1 (pip install
+                            'smtp-conformance[dotnet]') and on Mono (mono-runtime, mono-mcs)
+  smtplib, aiosmtplib       Python's clients (aiosmtplib: pip install 'smtp-conformance[clients]')
+  NAME=cmd:COMMAND          any client in any language, through a driver program that speaks
+                            the JSON-lines adapter protocol on stdin/stdout, e.g.
+                            --client "mine=cmd:python3 my_driver.py --verbose"
+                            (smtp-harness docs adapter-protocol; an example driver:
+                            python -m harness.adapters.example_driver)
+
+scenarios: the PATHS given; else the project's scenarios/ (at the project root); else the
+built-in library. --builtin adds the library to PATHS. Format: smtp-harness docs scenarios.
+reports: --json is documented in smtp-harness docs json-report.
+exit status: 0 every scenario passes or deviates as its profile records; 1 a failure, an
+error, a regression against --baseline, or a client with nothing judged; 2 a usage error, an
+invalid scenario file, or a client that cannot start.
+"""
 
 
 def _version() -> str:
@@ -166,23 +205,38 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _add_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="scenario files or directories (default: the project's "
+                             "scenarios/ if there is one, else the built-in library)")
+    parser.add_argument("--builtin", action="store_true",
+                        help="the built-in scenario library, as well as any PATHS")
+
+
 def _add_selection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", type=Path, default=[Path("scenarios")],
-                        help="scenario files or directories (default: scenarios/)")
+    _add_paths(parser)
     parser.add_argument("-k", dest="keyword", metavar="EXPR",
                         help="only scenarios whose id or condition matches, e.g. "
                              "'recipients and not all'")
 
 
+def _paths(args: argparse.Namespace) -> list[Path]:
+    """The paths a command reads (``library.select``), saying where a default came from."""
+    selection = select(args.paths, args.builtin)
+    if selection.origin == "builtin":  # the one default a user might not expect: say so
+        print(selection.describe(), file=sys.stderr)
+    return selection.paths
+
+
 def _selected(args: argparse.Namespace) -> list[Scenario] | None:
     try:
-        scenarios, errors = load_scenarios(args.paths)
+        scenarios, errors = load_scenarios(_paths(args))
         keep = keyword_filter(args.keyword) if args.keyword else (lambda _: True)
     except (ScenarioError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return None
-    for error in errors:
-        print(f"error: {error}", file=sys.stderr)
+    for problem in errors:
+        print(f"error: {problem}", file=sys.stderr)
     if errors:
         return None
     return [s for s in scenarios if keep(f"{s.id} {s.condition}")]
@@ -200,8 +254,8 @@ def _run(args: argparse.Namespace) -> int:
               f"--update-baseline)", file=sys.stderr)
         return EXIT_USAGE
     baseline: dict[str, dict[str, str]] | None = None
-    if args.baseline is not None and not args.update_baseline:
-        try:  # a corrupt baseline is found before the run, not after it
+    if args.baseline is not None and args.baseline.exists():
+        try:  # a corrupt baseline is found before the run (also one to update), not after it
             baseline = read_baseline(args.baseline)
         except (OSError, ValueError) as error:
             print(f"error: baseline {args.baseline}: {error}", file=sys.stderr)
@@ -227,7 +281,7 @@ def _run(args: argparse.Namespace) -> int:
     if not scenarios:
         print("no scenarios selected", file=sys.stderr)
         return EXIT_USAGE
-    started = time.monotonic()
+    began, started = datetime.now(UTC), time.monotonic()
     progress = Progress(len(scenarios) * len(adapters), sys.stderr)
     try:
         verdicts = run_all(scenarios, adapters, args.jobs, on_verdict=progress,
@@ -237,7 +291,7 @@ def _run(args: argparse.Namespace) -> int:
             adapter.close()
     elapsed = time.monotonic() - started
     _print_results(verdicts, elapsed, args.verbose)
-    _write_reports(args, verdicts, summary(verdicts, elapsed))
+    _write_reports(args, verdicts, summary(verdicts, elapsed), began, elapsed)
     unjudged = _unjudged_clients(verdicts)
     if unjudged and args.update_baseline:
         print(f"FAILED: {unjudged}: no baseline recorded")
@@ -273,8 +327,11 @@ def _unjudged_clients(verdicts: list[Verdict]) -> str:
             "or an error, so nothing was checked")
 
 
-def _write_reports(args: argparse.Namespace, verdicts: list[Verdict], text: str) -> None:
-    writers = [(args.json, lambda path: write_json(verdicts, path)),
+def _write_reports(args: argparse.Namespace, verdicts: list[Verdict], text: str,
+                   began: datetime, elapsed: float) -> None:
+    writers = [(args.json, lambda path: write_json(verdicts, path, started=began,
+                                                   elapsed=elapsed,
+                                                   contract_only=args.contract_only)),
                (args.junit, lambda path: write_junit(verdicts, path)),
                (args.html, lambda path: write_html(verdicts, text, path)),
                (args.markdown, lambda path: write_markdown(verdicts, path))]
@@ -303,7 +360,7 @@ def _gate(path: Path, baseline: dict[str, dict[str, str]], verdicts: list[Verdic
 
 
 def _print_results(verdicts: list[Verdict], elapsed: float, verbose: bool) -> None:
-    print(render_table(verdicts, colour=_colour()))
+    print(render_table(verdicts, colour=_colour(), width=terminal_width(sys.stdout)))
     failed = [v for v in verdicts if not v.passed]
     for verdict in failed:
         print()
@@ -337,12 +394,14 @@ def _list(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     try:
-        scenarios, errors = load_scenarios(args.paths)
+        scenarios, errors = load_scenarios(_paths(args), every_problem=True)
     except ScenarioError as error:
         errors, scenarios = [error], []
-    for error in errors:
-        print(error)
-    print(f"{len(scenarios)} valid, {len(errors)} invalid")
+    for problem in errors:
+        print(problem)
+    invalid = len({problem.path for problem in errors})
+    print(f"{len(scenarios)} valid, {invalid} invalid"
+          + (f" ({len(errors)} problems)" if len(errors) > invalid else ""))
     return EXIT_USAGE if errors else EXIT_OK
 
 
@@ -353,7 +412,7 @@ def _schema(_: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        scenario = load_scenario(args.scenario)
+        scenario = find_scenario(args.scenario)
     except ScenarioError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -394,6 +453,12 @@ def _profile(args: argparse.Namespace) -> int:
     scenarios = _selected(args)
     if scenarios is None:
         return EXIT_USAGE
+    installed = [s.path for s in scenarios if _INSTALLED.intersection(s.path.parts)]
+    if installed:
+        print(f"error: {installed[0]}: profile writes into scenario files, and this one is "
+              "part of an installed package; name your own scenario files (a copy of the "
+              "library: smtp-harness new ID --condition C)", file=sys.stderr)
+        return EXIT_USAGE
     try:
         adapter = make_adapter(args.client)
         adapter.start()
@@ -406,8 +471,17 @@ def _profile(args: argparse.Namespace) -> int:
         if not found:
             print("0 profile(s) to write")
             return EXIT_OK
-        chosen = [(entry, reason_for(entry.scenario, adapter.name, args.why_for, args.why))
-                  for entry in found]
+        own = [(entry, reason_for(entry.scenario, adapter.name, args.why_for, None))
+               for entry in found]
+        kinds = departure_kinds([entry for entry, why in own if why is None])
+        if args.why is not None and len(kinds) > 1:
+            print(f"error: --why would give {len(kinds)} different departures one reason; "
+                  "give each its own with --why-for GLOB TEXT (or select one with -k):",
+                  file=sys.stderr)
+            for kind, entries in kinds.items():
+                print(f"  {kind}: {', '.join(e.scenario.id for e in entries)}", file=sys.stderr)
+            return EXIT_USAGE
+        chosen = [(entry, why or args.why) for entry, why in own]
         unstable = [entry for entry in found if entry.varying]
         unexplained = [entry for entry, why in chosen if why is None]
         # Alternatives are written by hand from runs that show each outcome; rewriting the
@@ -457,17 +531,34 @@ def _rerun(paths: list[Path], adapter: Adapter) -> list[Verdict]:
     return run_all(scenarios, [adapter])
 
 
+def _docs(args: argparse.Namespace) -> int:
+    if args.topic is None:
+        for topic, title in topics().items():
+            print(f"{topic:20} {title}")
+        print("\nsmtp-harness docs TOPIC prints one (Markdown); --path gives its file")
+        return EXIT_OK
+    try:
+        path = topic_path(args.topic)
+    except KeyError as error:
+        print(f"error: {error.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    print(path if args.path else path.read_text(encoding="utf-8"), end="" if not args.path
+          else "\n")
+    return EXIT_OK
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
 def _new(args: argparse.Namespace) -> int:
-    path = args.dir / f"{args.id}.yaml"
+    directory = args.dir or project_dir() or Path(PROJECT_DIRECTORY)
+    path = directory / f"{args.id}.yaml"
     if path.exists():
         print(f"error: {path} exists already", file=sys.stderr)
         return EXIT_USAGE
     try:
-        text, origin = starting_point(args.id, args.condition, args.dir)
+        text, origin = starting_point(args.id, args.condition, [directory, builtin_dir()])
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -480,7 +571,7 @@ def _new(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {path} from {origin}: edit the server, message and expect parts "
-          f"(docs/scenarios.md)")
+          f"(smtp-harness docs scenarios)")
     return EXIT_OK
 
 

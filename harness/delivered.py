@@ -13,6 +13,7 @@ import email.policy
 import re
 from email.message import EmailMessage
 from email.utils import collapse_rfc2231_value
+from typing import cast
 
 from .model import MessageFacts, PartFacts
 
@@ -108,7 +109,8 @@ def body_text(leaves: list[EmailMessage]) -> str | None:
 
 
 def part_text(part: EmailMessage) -> str:
-    payload = part.get_payload(decode=True) or b""
+    # A leaf (not multipart) decodes to bytes; typeshed cannot tie the type to that.
+    payload = cast("bytes | None", part.get_payload(decode=True)) or b""
     return payload.decode(part.get_content_charset() or "utf-8", "replace")
 
 

@@ -28,16 +28,14 @@ def keyword_filter(expression: str) -> Callable[[str], bool]:
         left = both()
         while peek() == "or":
             take()
-            right, first = both(), left
-            left = lambda text, a=first, b=right: a(text) or b(text)  # noqa: E731
+            left = _or(left, both())
         return left
 
     def both() -> Callable[[str], bool]:
         left = negation()
         while peek() == "and":
             take()
-            right, first = negation(), left
-            left = lambda text, a=first, b=right: a(text) and b(text)  # noqa: E731
+            left = _and(left, negation())
         return left
 
     def negation() -> Callable[[str], bool]:
@@ -59,3 +57,11 @@ def keyword_filter(expression: str) -> Callable[[str], bool]:
     if position != len(tokens):
         raise ValueError(f"-k {expression!r}: unexpected {tokens[position]!r}")
     return matcher
+
+
+def _or(a: Callable[[str], bool], b: Callable[[str], bool]) -> Callable[[str], bool]:
+    return lambda text: a(text) or b(text)
+
+
+def _and(a: Callable[[str], bool], b: Callable[[str], bool]) -> Callable[[str], bool]:
+    return lambda text: a(text) and b(text)

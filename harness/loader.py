@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ class ScenarioError(Exception):
         super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
 
 
-class _Mapping(dict[str, Any]):
+class _Mapping(dict[Hashable, Any]):  # as SafeLoader's; the keys are str (checked)
     line = 1
     key_lines: dict[str, int]
 
@@ -67,13 +67,13 @@ class _Sequence(list[Any]):
 class _Loader(yaml.SafeLoader):
     """A safe loader that remembers where each key and item stands, and refuses aliases."""
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.MarkedYAMLError(None, None, "YAML aliases are not allowed", mark)
         return super().compose_node(parent, index)
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Mapping:
         result = _Mapping()
         result.line = node.start_mark.line + 1
         result.key_lines = {}
@@ -89,7 +89,7 @@ class _Loader(yaml.SafeLoader):
             result.key_lines[key] = key_node.start_mark.line + 1
         return result
 
-    def construct_sequence(self, node, deep=False):  # type: ignore[no-untyped-def]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> _Sequence:
         result = _Sequence(self.construct_object(child, deep=True) for child in node.value)
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
@@ -141,8 +141,10 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_scenarios(paths: Iterable[Path]) -> tuple[list[Scenario], list[ScenarioError]]:
-    """Every scenario under ``paths``, and every error found; ids must be unique."""
+def load_scenarios(paths: Iterable[Path], every_problem: bool = False,
+                   ) -> tuple[list[Scenario], list[ScenarioError]]:
+    """Every scenario under ``paths``, and the first error of each invalid file (with
+    ``every_problem``, all of its errors); ids must be unique."""
     scenarios: list[Scenario] = []
     errors: list[ScenarioError] = []
     seen: dict[str, Scenario] = {}
@@ -150,7 +152,7 @@ def load_scenarios(paths: Iterable[Path]) -> tuple[list[Scenario], list[Scenario
         try:
             scenario = load_scenario(path)
         except ScenarioError as error:
-            errors.append(error)
+            errors.extend(file_problems(path) if every_problem else [error])
             continue
         if scenario.id in seen:
             first = seen[scenario.id]
@@ -160,6 +162,27 @@ def load_scenarios(paths: Iterable[Path]) -> tuple[list[Scenario], list[Scenario
         seen[scenario.id] = scenario
         scenarios.append(scenario)
     return scenarios, errors
+
+
+def file_problems(path: Path) -> list[ScenarioError]:
+    """Every problem of one file in line order, not only the first: each schema violation,
+    or when the schema is met, the first problem found while building the model."""
+    try:
+        data = _read_yaml(path)
+    except ScenarioError as error:
+        return [error]
+    found: dict[str, ScenarioError] = {}
+    for violation in _VALIDATOR.iter_errors(data):
+        best = jsonschema.exceptions.best_match([violation])
+        at, message = _problem(best if best is not None else violation)
+        problem = ScenarioError(path, _line_of(data, at), _dotted(at), message)
+        found.setdefault(str(problem), problem)
+    if not found:
+        try:
+            scenario_from_data(data, path)
+        except ScenarioError as error:
+            return [error]
+    return sorted(found.values(), key=lambda error: error.line)
 
 
 def _read_yaml(path: Path) -> Any:

@@ -11,7 +11,7 @@ Scope: plain sessions (no STARTTLS, no AUTH, no PIPELINING), one send. Delays ar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from smtp_contract import SmtpStatusCode
@@ -95,7 +95,7 @@ class _Clock:
         return self.left > 0
 
 
-def _step(step: str, action: Action, clock: _Clock, *, fallback: set[int] = frozenset(),
+def _step(step: str, action: Action, clock: _Clock, *, fallback: Set[int] = frozenset(),
           recorded: bool = False, delivered: Sequence[str] = ()) -> int:
     """The reply code the client accepts at ``step``, or stop with the contract's failure."""
     if not clock.wait(action.delay):

@@ -157,6 +157,19 @@ def reason_for(scenario: Scenario, client: str, whys: Sequence[tuple[str, str]],
     return existing.why if existing is not None and existing.why else default
 
 
+def departure_kinds(entries: Sequence[Observed]) -> dict[str, list[Observed]]:
+    """The entries grouped by the kind of departure their profiles record (the exception,
+    the status code and which fields differ): one reason can honestly explain one kind."""
+    kinds: dict[str, list[Observed]] = {}
+    for entry in entries:
+        fields = entry.fields
+        kind = (f"raises {fields.get('raises', '(as expected)')}, status "
+                f"{fields.get('status_code', '(as expected)')}, differs in "
+                f"{', '.join(sorted(fields))}")
+        kinds.setdefault(kind, []).append(entry)
+    return kinds
+
+
 def write_profile(path: Path, client: str, fields: dict[str, Any]) -> None:
     """Add or replace ``profiles.<client>`` in the scenario file, keeping everything else.
 
@@ -201,6 +214,7 @@ def _null(representer: Any, _: None) -> Any:
 def _flow(value: Any) -> Any:
     """Lists and mappings inside a profile in flow style: one field a line, as written by
     hand."""
+    node: CommentedMap | CommentedSeq
     if isinstance(value, dict):
         node = CommentedMap((k, _flow(v)) for k, v in value.items())
     elif isinstance(value, list):

@@ -1,31 +1,40 @@
-"""The pytest plugin: scenario files become test items, and ``smtp_server`` serves a script.
+"""The pytest plugin: scenario files as test items where asked, and the ``smtp_server`` fixture.
 
-``pytest scenarios/`` collects every YAML file under a directory named ``scenarios`` (the ini
-option ``smtp_scenario_dirs`` changes the name) as one item per scenario and client, with ids
-like ``recipients/middle-rejected[netmail]``; ``-k``, ``-n`` (xdist) and ``--junitxml`` work as
-for any test. A failing item prints the differences and the server transcript; a scenario the
-client cannot express ("not runnable" in ``smtp-harness run``) is skipped with the reason.
+Installing the package changes nothing in another project's test run. Scenario files are
+collected only from the paths in the ini option ``smtp_scenarios``, from ``--smtp-scenarios
+PATH`` (``builtin``: the built-in library; these run in addition to pytest's own arguments),
+and from files named ``*.smtp.yaml``; every other YAML file is left alone. Importing the plugin
+imports pytest and the standard library only: the harness loads when a scenario is collected
+or the fixture is used. Items have ids like ``recipients/middle-rejected[netmail]``; ``-k``,
+``-n`` (xdist) and ``--junitxml`` work as for any test. A failing item prints the differences
+and the server transcript; a scenario the client cannot express ("not runnable" in
+``smtp-harness run``) is skipped with the reason. ``smtp-harness docs fixtures`` documents it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .adapters import Adapter, canonical, check_client, make_adapter
-from .adapters.process import ClientUnavailable
-from .loader import ScenarioError, load_scenario, parse_server_script
-from .model import Scenario
-from .runner import run_scenario
-from .server import RunningServer, shared_host
-from .verdict import NOT_RUNNABLE, Verdict
+if TYPE_CHECKING:
+    from .adapters import Adapter
+    from .model import Scenario
+    from .server import RunningServer
+    from .verdict import Verdict
 
-_ADAPTERS = pytest.StashKey[dict[str, Adapter]]()
+_ADAPTERS = pytest.StashKey[dict[str, "Adapter"]]()
 _UNAVAILABLE = pytest.StashKey[dict[str, str]]()
 """Clients that could not start here, with the reason: asked once, not once per item."""
+_ROOTS = pytest.StashKey[list[Path]]()
+"""Where scenario files are collected from (resolved)."""
+_SERVERS = pytest.StashKey[list["RunningServer"]]()
+"""The servers a test started through the fixture, for its failure report."""
+_SUFFIXES = (".yaml", ".yml")
+_DECLARED = (".smtp.yaml", ".smtp.yml")
+BUILTIN = "builtin"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,19 +42,49 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--smtp-client", action="append", default=[], dest="smtp_clients",
                     metavar="NAME", help="client to run scenarios against, repeatable "
                                          "(default: netmail)")
-    parser.addini("smtp_scenario_dirs", type="args", default=["scenarios"],
-                  help="names of directories whose YAML files are scenarios")
+    group.addoption("--smtp-scenarios", action="append", default=[], dest="smtp_scenarios",
+                    metavar="PATH", help="run the scenario files under PATH as tests, in "
+                                         "addition to the other arguments; 'builtin' is the "
+                                         "built-in library; repeatable")
+    parser.addini("smtp_scenarios", type="paths", default=[],
+                  help="files or directories whose YAML files are scenarios (relative to the "
+                       "ini file); collected where pytest's own collection reaches them")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_ADAPTERS] = {}
     config.stash[_UNAVAILABLE] = {}
-    for name in config.getoption("smtp_clients"):
-        try:
-            check_client(name)
-        except ValueError as error:
-            raise pytest.UsageError(f"--smtp-client: {error}") from None
+    clients = config.getoption("smtp_clients")
+    if clients:
+        from .adapters import check_client
+
+        for name in clients:
+            try:
+                check_client(name)
+            except ValueError as error:
+                raise pytest.UsageError(f"--smtp-client: {error}") from None
+    named = [_option_path(config, text) for text in config.getoption("smtp_scenarios")]
+    config.stash[_ROOTS] = [path.resolve() for path in (*config.getini("smtp_scenarios"),
+                                                        *named)]
+    arguments = [_argument_path(config, arg) for arg in config.args]
+    config.args += [str(path) for path in named
+                    if not any(path.resolve().is_relative_to(arg) for arg in arguments)]
     config.addinivalue_line("markers", "smtp_scenario: an item collected from a scenario file")
+
+
+def _option_path(config: pytest.Config, text: str) -> Path:
+    if text == BUILTIN:
+        from .library import builtin_dir
+
+        return builtin_dir()
+    path = config.invocation_params.dir / text
+    if not path.exists():
+        raise pytest.UsageError(f"--smtp-scenarios {text}: no such file or directory")
+    return path
+
+
+def _argument_path(config: pytest.Config, arg: str) -> Path:
+    return (config.invocation_params.dir / arg.split("::", 1)[0]).resolve()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -54,14 +93,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    directories = set(parent.config.getini("smtp_scenario_dirs"))
-    if file_path.suffix in (".yaml", ".yml") and directories & set(file_path.parts[:-1]):
+    if file_path.suffix not in _SUFFIXES:
+        return None
+    roots = parent.config.stash[_ROOTS]
+    resolved = file_path.resolve()
+    if file_path.name.endswith(_DECLARED) or any(resolved.is_relative_to(r) for r in roots):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
 
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
+        from .adapters import canonical
+        from .loader import ScenarioError, load_scenario
+
         try:
             scenario = load_scenario(self.path)
         except ScenarioError as error:
@@ -85,6 +130,11 @@ class ScenarioItem(pytest.Item):
         self.add_marker(pytest.mark.smtp_scenario)
 
     def runtest(self) -> None:
+        from .adapters import make_adapter
+        from .adapters.process import ClientUnavailable
+        from .runner import run_scenario
+        from .verdict import NOT_RUNNABLE
+
         adapters, unavailable = self.config.stash[_ADAPTERS], self.config.stash[_UNAVAILABLE]
         if self.client not in adapters and self.client not in unavailable:
             try:
@@ -112,13 +162,18 @@ class ScenarioItem(pytest.Item):
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[Callable[..., RunningServer]]:
+def smtp_server(request: pytest.FixtureRequest) -> Iterator[Callable[..., RunningServer]]:
     """Start a scripted server: ``smtp_server({"rcpt": [{"match": ..., "reply": ...}]})``.
 
     The dict is the ``server`` part of a scenario file. The server listens on 127.0.0.1
-    (``.address``, ``.port``), records ``.transcript``, and stops when the test ends.
+    (``.address``, ``.port``), records ``.transcript``, and stops when the test ends; a
+    failing test's report shows each server's transcript, and a server that failed itself
+    (a harness bug, not the client's doing) fails the test.
     """
-    started: list[RunningServer] = []
+    from .loader import parse_server_script
+    from .server import shared_host
+
+    started = request.node.stash.setdefault(_SERVERS, [])
 
     def start(script: dict[str, Any] | None = None) -> RunningServer:
         server = shared_host().start(parse_server_script(script or {}, "smtp_server()"))
@@ -126,5 +181,20 @@ def smtp_server() -> Iterator[Callable[..., RunningServer]]:
         return server
 
     yield start
-    for server in started:
-        server.stop()
+    failures = [problem for server in started for problem in server.stop().harness_errors]
+    if failures:  # the test met a server its script did not ask for: it proved nothing
+        pytest.fail(f"the scripted server failed: {'; '.join(failures)}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    servers = item.stash.get(_SERVERS, [])
+    if report.failed and report.when == "call" and servers:
+        for number, server in enumerate(servers, 1):
+            report.sections.append((
+                f"smtp_server transcript ({number} of {len(servers)}, "
+                f"{server.address}:{server.port})",
+                server.transcript.render() or "(nothing: no client connected)"))
+    return report

@@ -64,6 +64,10 @@ def run_scenario(scenario: Scenario, adapter: Adapter, contract_only: bool = Fal
             pickup_contents = tuple(path.read_bytes() for path in files)
     finally:
         transcript = server.stop() if server else None
+    if transcript is not None and transcript.harness_errors:  # never judged: the server broke
+        return harness_error(scenario, adapter.name, "the scripted server failed: "
+                             + "; ".join(transcript.harness_errors), transcript,
+                             time.monotonic() - started)
     return judge(scenario, adapter.name, outcomes, transcript, pickup_files,
                  time.monotonic() - started, contract_only, pickup_contents)
 

@@ -158,7 +158,7 @@ _FAILED_RECIPIENT = {
 _MESSAGE_FACTS = {
     "type": "object",
     "additionalProperties": False,
-    "description": "The message as the stdlib parser reads it (docs/scenarios.md).",
+    "description": "The message as the stdlib parser reads it (smtp-harness docs scenarios).",
     "properties": {
         "headers": {"type": "object", "additionalProperties": {
             "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},

@@ -4,11 +4,13 @@ scenario that already passes for it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
 from .loader import load_scenarios
+from .model import Scenario
 
 _TEMPLATE = """\
 id: {id}
@@ -27,21 +29,28 @@ expect:
 """
 
 
-def starting_point(scenario_id: str, condition: str, directory: Path) -> tuple[str, str]:
+def starting_point(scenario_id: str, condition: str,
+                   directories: Sequence[Path]) -> tuple[str, str]:
     """The text of a new scenario file and where it came from.
 
     ``recipients-failed`` uses the built-in template. Any other condition copies the first
-    scenario (by id) under ``directory`` with that condition, without its profiles, since
-    those record what other clients did in that other scenario. ``ValueError`` if none.
+    scenario (by id) with that condition under the first of ``directories`` that has one,
+    without its profiles, since those record what other clients did in that other scenario.
+    ``ValueError`` if none has.
     """
     if condition == "recipients-failed":
         return _TEMPLATE.format(id=scenario_id), "the built-in template"
-    scenarios, _ = load_scenarios([directory]) if directory.is_dir() else ([], [])
-    examples = sorted((s for s in scenarios if s.condition == condition), key=lambda s: s.id)
-    if not examples:
-        raise ValueError(f"no scenario with condition {condition!r} under {directory} to start "
-                         f"from; without --condition, new writes a recipients-failed template")
-    example = examples[0]
+    for directory in directories:
+        scenarios, _ = load_scenarios([directory]) if directory.is_dir() else ([], [])
+        examples = sorted((s for s in scenarios if s.condition == condition), key=lambda s: s.id)
+        if examples:
+            return _copy(examples[0], scenario_id)
+    raise ValueError(f"no scenario with condition {condition!r} under "
+                     f"{' or '.join(map(str, directories))} to start from; without "
+                     "--condition, new writes a recipients-failed template")
+
+
+def _copy(example: Scenario, scenario_id: str) -> tuple[str, str]:
     data = yaml.safe_load(example.path.read_text(encoding="utf-8"))
     data["id"] = scenario_id
     data.pop("profiles", None)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, fields
 from functools import cached_property
 from itertools import zip_longest
+from typing import cast
 
 from smtp_contract import CONTRACT, DETAIL, field_level
 
@@ -261,10 +262,10 @@ def _compare_server(expected: Expectation, transcript: Transcript | None
         want = getattr(facts, name)
         if want is None or (list(want) if isinstance(want, tuple) else want) == got:
             continue
-        if name in _ARGUMENT_FIELDS and _arguments_match(want, got):
+        if name in _ARGUMENT_FIELDS and _arguments_match(want, cast("list[str]", got)):
             continue
         field = f"server.{name}"
-        if name == "delivered_to" and sorted(want) == sorted(got):
+        if name == "delivered_to" and sorted(want) == sorted(cast("list[str]", got)):
             field += ".order"  # the same recipients: only the order differs
         differences.append((field, f"{field}: expected {_show(want)}, got {_show(got)}"))
     data = b"".join(m.raw for m in transcript.messages).decode("utf-8", "replace")

@@ -15,7 +15,7 @@ from typing import Any
 class Send:
     """Write these chunks, in order."""
 
-    chunks: tuple[bytes, ...]
+    chunks: tuple[bytes | bytearray, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ RECEIVE = Receive()
 START_TLS = StartTls()
 
 
-def send(*chunks: bytes) -> Send:
+def send(*chunks: bytes | bytearray) -> Send:
     return Send(chunks)
 
 

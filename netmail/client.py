@@ -26,13 +26,14 @@ from .errors import (
     ObjectDisposedException,
     SmtpException,
 )
-from .message import MailMessage
+from .message import MailAddress, MailMessage
 from .pickup import write_pickup_file
 from .rendering import needs_smtputf8, render
 from .session import (
     Envelope,
     Extensions,
     HandshakeSettings,
+    Transaction,
     handshake,
     mail_transaction,
     recipients_error,
@@ -262,7 +263,7 @@ class SmtpClient:
 
     # -- delivery ---------------------------------------------------------------------------
 
-    def _prepare(self, message: MailMessage) -> tuple[Envelope, bytes]:
+    def _prepare(self, message: MailMessage) -> tuple[Envelope, bytes | bytearray]:
         """Envelope and rendered body; done before connecting, so a bad message costs no I/O."""
         utf8 = needs_smtputf8(message)
         try:
@@ -367,7 +368,8 @@ class SmtpClient:
                                              self._tls())
         return connection, self._extensions, False
 
-    def _transaction(self, envelope: Envelope, body: bytes, extensions: Extensions):  # type: ignore[no-untyped-def]
+    def _transaction(self, envelope: Envelope, body: bytes | bytearray,
+                     extensions: Extensions) -> Transaction:
         if envelope.utf8 and "SMTPUTF8" not in extensions:
             raise SmtpException(
                 "The client or server is only configured for E-mail addresses with ASCII "
@@ -440,7 +442,7 @@ def _default_tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _addresses(envelope: Envelope):  # type: ignore[no-untyped-def]
+def _addresses(envelope: Envelope) -> tuple[MailAddress, ...]:
     return (envelope.sender, *envelope.recipients)
 
 

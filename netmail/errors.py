@@ -8,7 +8,7 @@ words; each also derives from the Python built-in a Python caller would catch.
 
 from __future__ import annotations
 
-from smtp_contract import SmtpStatusCode  # the contract's own enum, re-exported
+from smtp_contract import SmtpStatusCode as SmtpStatusCode  # the contract's enum, re-exported
 
 _STATUS_TEXT: dict[int, str] = {  # failure codes only: a reply below 400 never fails a step
     421: "Service not available, closing transmission channel.",

@@ -10,7 +10,7 @@ import mimetypes
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Self, SupportsIndex
 
 from .address_parser import normalized, parse_address, parse_addresses
 from .errors import ArgumentException, ArgumentNullException, FormatException
@@ -119,16 +119,16 @@ class MailAddressCollection(list[MailAddress]):
     def extend(self, items: Iterable[AddressLike]) -> None:
         super().extend(as_address(item) for item in items)
 
-    def insert(self, index: int, item: AddressLike) -> None:  # type: ignore[override]
+    def insert(self, index: SupportsIndex, item: AddressLike) -> None:
         super().insert(index, as_address(item))
 
-    def __setitem__(self, index, value) -> None:  # type: ignore[no-untyped-def]
+    def __setitem__(self, index: SupportsIndex | slice, value: Any) -> None:
         if isinstance(index, slice):
             super().__setitem__(index, [as_address(v) for v in value])
         else:
             super().__setitem__(index, as_address(value))
 
-    def __iadd__(self, items: Iterable[AddressLike]):  # type: ignore[override]
+    def __iadd__(self, items: Iterable[AddressLike]) -> Self:  # type: ignore[override, misc]
         self.extend(items)
         return self
 
@@ -193,7 +193,7 @@ class MailHeaders(dict[str, str]):
         _refuse_line_breaks(value, name)
         super().__setitem__(name, value)
 
-    def update(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def, override]
+    def update(self, *args: Any, **kwargs: str) -> None:
         for name, value in dict(*args, **kwargs).items():
             self[name] = value
 
@@ -217,7 +217,7 @@ class MailMessage:
         bcc: Iterable[AddressLike] = (),
         is_body_html: bool = False,
     ) -> None:
-        self.from_ = from_  # type: ignore[assignment]
+        self.from_ = from_
         self.sender: MailAddress | None = None
         self.to = MailAddressCollection()
         if isinstance(to, (str, MailAddress)):
@@ -228,7 +228,7 @@ class MailMessage:
         self.bcc = MailAddressCollection(bcc)
         self.reply_to_list = MailAddressCollection()
         self.subject = subject
-        self.body = body  # type: ignore[assignment]
+        self.body = body
         self.is_body_html = is_body_html
         self.headers = MailHeaders()
         self.attachments: list[Attachment] = []

@@ -17,7 +17,8 @@ from .errors import SmtpException
 from .session import Envelope
 
 
-def write_pickup_file(directory: str | None, envelope: Envelope, content: bytes) -> Path:
+def write_pickup_file(directory: str | None, envelope: Envelope,
+                      content: bytes | bytearray) -> Path:
     if not directory or not os.path.isabs(directory):
         raise SmtpException("Only absolute directories are allowed for pickup directory.")
     head = b"X-Sender: " + envelope.sender.address.encode() + b"\r\n" + b"".join(

@@ -14,7 +14,7 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import Any, cast
 
 from .address_parser import unescaped
 from .message import MailAddress, MailMessage
@@ -48,7 +48,7 @@ def needs_smtputf8(message: MailMessage) -> bool:
     return any(a is not None and a.needs_smtputf8 for a in addresses)
 
 
-def render(message: MailMessage, *, utf8: bool = False) -> bytes:
+def render(message: MailMessage, *, utf8: bool = False) -> bytes | bytearray:
     """The message as RFC 5322 bytes with CRLF endings; 7-bit clean unless ``utf8``.
 
     Plain ASCII text messages take a fast path that writes the same bytes the ``email``
@@ -72,7 +72,7 @@ def render_with_email_package(message: MailMessage, utf8: bool, date: str,
                             ("To", message.to), ("Cc", message.cc),
                             ("Reply-To", message.reply_to_list)):
         if addresses and addresses[0] is not None:
-            email[name] = _address_header(addresses, utf8)
+            email[name] = _address_header(cast("list[MailAddress]", addresses), utf8)
     if message.subject:
         email["Subject"] = _unchecked_header(email, "Subject", message.subject)
     email["Date"] = date
@@ -81,11 +81,11 @@ def render_with_email_package(message: MailMessage, utf8: bool, date: str,
         del email[name]
         email[name] = _unchecked_header(email, name, value)
     email.set_content(message.body, subtype=_subtype(message))
-    for attachment in message.attachments:
+    for attachment in message.attachments:  # each named in its Content-Type too, as .NET does
         maintype, _, subtype = attachment.media_type.partition("/")
         email.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
                              filename=attachment.name, cid=attachment.content_id)
-        email.get_payload()[-1].set_param("name", attachment.name)  # as .NET writes it
+        cast("list[EmailMessage]", email.get_payload())[-1].set_param("name", attachment.name)
     return normalize_line_endings(email.as_bytes())
 
 
@@ -98,7 +98,7 @@ _LINE = 78
 _PIECE = 1 << 16
 
 
-def render_plain(message: MailMessage, date: str, message_id: str) -> bytes | None:
+def render_plain(message: MailMessage, date: str, message_id: str) -> bytearray | None:
     """The fast path for plain ASCII text mail, or None when the message needs ``email``."""
     if message.attachments or not message.body.isascii():
         return None
@@ -109,7 +109,7 @@ def render_plain(message: MailMessage, date: str, message_id: str) -> bytes | No
         present = [a for a in addresses if a is not None]
         if present:
             plain = [_plain_address(a) for a in present]
-            folded = None if None in plain else _fold_address_list(name, plain)  # type: ignore[arg-type]
+            folded = None if None in plain else _fold_address_list(name, cast("list[str]", plain))
             if folded is None:
                 return None
             headers.append(folded)
@@ -217,7 +217,7 @@ def _address_header(addresses: list[MailAddress], utf8: bool) -> list[Address] |
     them must go out as written (``_header_address``)."""
     made = [_header_address(a, utf8) for a in addresses]
     if all(isinstance(m, Address) for m in made):
-        return made  # type: ignore[return-value]
+        return cast("list[Address]", made)
     return _Verbatim(", ".join(map(str, made)))
 
 
@@ -226,7 +226,7 @@ def _unchecked_header(email: EmailMessage, name: str, value: str) -> Any:
     counts the controls ``str.splitlines`` splits on (U+001C-001E, U+2028, ...), does not
     refuse a value that holds neither CR nor LF (``MailMessage`` refuses those); .NET sends
     such a value as it is."""
-    return email.policy.header_factory(name, value)
+    return cast("_Policy", email.policy).header_factory(name, value)
 
 
 def _subtype(message: MailMessage) -> str:
@@ -243,7 +243,7 @@ def normalize_line_endings(data: bytes, *, terminate: bool = True) -> bytes:
     return data if not terminate or data.endswith(b"\r\n") else data + b"\r\n"
 
 
-def dot_stuff(data: bytes) -> bytes:
+def dot_stuff(data: bytes | bytearray) -> bytes | bytearray:
     """RFC 5321 section 4.5.2 transparency: double every leading dot."""
     if not data.startswith(b".") and b"\n." not in data:
         return data  # the common case, and no copy of a large body

@@ -90,7 +90,7 @@ class Envelope:
 
 
 def mail_transaction(
-    envelope: Envelope, body: bytes, extensions: Extensions
+    envelope: Envelope, body: bytes | bytearray, extensions: Extensions
 ) -> Generator[Action, Reply, list[SmtpFailedRecipientException]]:
     """MAIL, RCPT for each recipient, DATA and the body; returns the recipients rejected.
 
@@ -153,7 +153,7 @@ def _record_rcpt(
         raise reply_error(Step.RCPT, reply)
 
 
-def _mail_params(envelope: Envelope, body: bytes, extensions: Extensions) -> bytes:
+def _mail_params(envelope: Envelope, body: bytes | bytearray, extensions: Extensions) -> bytes:
     params = b""
     if "SIZE" in extensions:
         params += b" SIZE=%d" % len(body)
@@ -164,3 +164,6 @@ def _mail_params(envelope: Envelope, body: bytes, extensions: Extensions) -> byt
 
 def _path(address: MailAddress, utf8: bool) -> bytes:
     return address.smtp_path(utf8).encode("utf-8")
+
+
+Transaction = Generator[Action, Reply, list[SmtpFailedRecipientException]]  # mail_transaction's

@@ -14,7 +14,7 @@ import socket
 import ssl
 import time
 from collections.abc import Generator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .actions import Receive, Send, StartTls
 from .errors import FormatException
@@ -67,7 +67,7 @@ class Connection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return cls(sock)
 
-    def write(self, chunks: tuple[bytes, ...], deadline: Deadline) -> None:
+    def write(self, chunks: tuple[bytes | bytearray, ...], deadline: Deadline) -> None:
         if len(chunks) > 1 and sum(map(len, chunks)) <= _COALESCE:
             # One segment (TCP_NODELAY is on) and one wake-up for the server, not one per chunk
             # (a body and its end-of-data mark); large bodies go as they are, uncopied.
@@ -126,7 +126,7 @@ def drive(conversation: Generator[Any, Reply, T], connection: Connection, deadli
         try:
             action = conversation.send(reply)  # type: ignore[arg-type]
         except StopIteration as done:
-            return done.value
+            return cast("T", done.value)  # StopIteration.value is Any
         reply = None
         if isinstance(action, Send):
             connection.write(action.chunks, deadline)
@@ -223,7 +223,7 @@ class AsyncConnection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return cls(transport, replies)
 
-    async def write(self, chunks: tuple[bytes, ...]) -> None:
+    async def write(self, chunks: tuple[bytes | bytearray, ...]) -> None:
         if self._replies.ended is not None:
             raise self._replies.ended
         self._transport.writelines(chunks)
@@ -240,7 +240,7 @@ class AsyncConnection:
         tls = await self.loop.start_tls(self._transport, self._replies, context,
                                         server_hostname=server_hostname)
         assert tls is not None
-        self._transport = tls  # type: ignore[assignment]
+        self._transport = tls
 
     def is_stale(self) -> bool:
         return (self._replies.parser.pending or self._replies.ended is not None
@@ -266,7 +266,7 @@ async def drive_async(conversation: Generator[Any, Reply, T], connection: AsyncC
         try:
             action = conversation.send(reply)  # type: ignore[arg-type]
         except StopIteration as done:
-            return done.value
+            return cast("T", done.value)  # StopIteration.value is Any
         reply = None
         if isinstance(action, Send):
             await connection.write(action.chunks)

@@ -1,5 +1,5 @@
 """The process adapter: certify a client in any language through JSON lines (see
-``docs/adapter-protocol.md``).
+``harness/docs/adapter-protocol.md``).
 
 A pool of long-lived driver processes serves the scenarios, one request at a time each; a driver
 that crashes, hangs or answers out of protocol is killed and replaced, and the scenario it was

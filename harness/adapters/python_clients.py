@@ -184,7 +184,9 @@ class _SmtplibSession:
 
     def open(self) -> Outcome:
         request = self.request
-        client = smtplib.SMTP(request.host, request.port, timeout=request.timeout)
+        # A null host is passed on as it is (smtplib then does not connect), as a null message is.
+        client = smtplib.SMTP(request.host, request.port,  # type: ignore[arg-type]
+                              timeout=request.timeout)
         try:
             if request.enable_ssl:
                 client.starttls(context=tls_context(request))
@@ -360,7 +362,19 @@ def _aiosmtplib() -> ModuleType:
 
 
 async def _quit_aiosmtplib(client: Any) -> None:
+    transport = getattr(client, "transport", None)
     if client.is_connected:
         with contextlib.suppress(Exception):
             await client.quit()
     client.close()
+    await _socket_closed(transport)
+
+
+async def _socket_closed(transport: asyncio.BaseTransport | None, longest: float = 1.0) -> None:
+    """Wait (a bounded while) until the connection's socket is closed: after STARTTLS the
+    TLS transport closes the socket's own transport later, and a loop that ends first leaves
+    it to the garbage collector (a ResourceWarning, once, under load)."""
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    deadline = time.monotonic() + longest
+    while sock is not None and sock.fileno() != -1 and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)

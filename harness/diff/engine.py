@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol, cast
 
 from ..adapters.base import Adapter
+from ..address import AddressOutcome, AddressRequest
 from ..loader import ScenarioError
 from ..runner import run_all
 from .cases import Case, well_formed
@@ -23,6 +24,12 @@ SHRINK_ATTEMPTS = 240
 _BATCH = 12
 REPRODUCE_RUNS = 3
 """How many more times a shrunk disagreement is run before it counts as a finding."""
+
+
+class _ParsesAddresses(Protocol):
+    """An adapter that takes address cases (netmail's and the process adapter do)."""
+
+    def parse_address(self, request: AddressRequest) -> AddressOutcome: ...
 
 
 class Pair:
@@ -40,8 +47,10 @@ class Pair:
         for i, case in enumerate(cases):
             if case.axis == "addresses":
                 request = address_request(case)
-                observed[i] = (self.client.parse_address(request).comparable(),  # type: ignore[attr-defined]
-                               self.reference.parse_address(request).comparable())  # type: ignore[attr-defined]
+                client = cast("_ParsesAddresses", self.client)
+                reference = cast("_ParsesAddresses", self.reference)
+                observed[i] = (client.parse_address(request).comparable(),
+                               reference.parse_address(request).comparable())
         scenarios = [scenario(case, f"diff/{case.axis}/{i}") for i, case in sends]
         verdicts = run_all(scenarios, [self.client, self.reference], jobs=self.jobs)
         for n, (i, _) in enumerate(sends):

@@ -9,7 +9,7 @@ messages and inner exception types are not compared: each runtime words and nest
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..address import AddressRequest
 from ..delivered import body_text, header_values, leaf_parts, lines, parse, unstuff
@@ -53,8 +53,9 @@ def observe(verdict: Verdict) -> dict[str, Any]:
         facts["connections"] = server["connections"]
         facts["delivered_to"] = server["delivered_to"]
         facts["messages"] = server["messages"]
-        facts["mail_from"] = [a.partition(" ")[0] for a in server["mail_from"]]
-        facts["mail_parameters"] = [a.partition(" ")[2] for a in server["mail_from"]]
+        mail_from = cast("list[str]", server["mail_from"])
+        facts["mail_from"] = [a.partition(" ")[0] for a in mail_from]
+        facts["mail_parameters"] = [a.partition(" ")[2] for a in mail_from]
         facts["rcpt_to"] = server["rcpt_to"]
         delivered = [m.raw for m in transcript.messages if m.delivered]
         if delivered:

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters import NetmailAdapter
+from ..library import mail_address_cases
 from .cases import Case
 from .compare import Comparison, compare
 from .departures import Departure, load_departures
 from .observe import address_request
 
-CASES_FILE = Path(__file__).parents[2] / "scenarios" / "mail_address.jsonl"
+CASES_FILE = mail_address_cases()
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """A self-contained HTML report: the scenario x client matrix, one colour per verdict.
 
 One file, no external assets: the data is embedded as JSON and a few lines of script draw the
-matrix, filter it by condition or text, and show a cell's expected and actual outcome, the
+matrix, filter it by verdict, condition or text, and show a cell's expected and actual outcome, the
 differences and the full server transcript when it is clicked (or named in the URL:
-``report.html#recipients/middle-rejected/dotnet``).
+``report.html#recipients/middle-rejected/dotnet``). Rows come worst first (a scenario with a
+failure on any client, then errors, deviations, not runnable, passes; by id within each), so
+what needs looking at is at the top; ``report.html?status=failures`` opens it filtered.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..verdict import Verdict
+from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
 from .table import actual_text, expected_text
 
 _PAGE = """<!doctype html>
@@ -32,7 +34,8 @@ td.cell { cursor: pointer; font-weight: 600; text-align: center; min-width: 5em;
 td.pass { background: #c8ecc8; } td.deviates { background: #f7e3a1; }
 td.fail { background: #f5b5b5; } td.error { background: #e2b9f0; }
 td.not-runnable { background: #cfe3f3; } td.selected { outline: 3px solid #333; }
-td.condition { color: #666; }
+td.condition { color: #666; } td.dim { opacity: .35; }
+#shown { color: #666; }
 #detail { flex: 1; min-width: 28em; position: sticky; top: 1em; }
 #detail pre { background: #f7f7f7; padding: .6em; overflow: auto; max-height: 30em;
               font-size: 12px; }
@@ -41,11 +44,13 @@ td.condition { color: #666; }
 <h1>SMTP conformance report</h1>
 <div id="summary"></div>
 <div id="controls">
+  <label>Verdict <select id="status"><option value="">all</option></select></label>
   <label>Condition <select id="condition"><option value="">all</option></select></label>
   <label>Find <input id="find" placeholder="scenario id"></label>
-  <span class="legend"><span class="pass" style="background:#c8ecc8">pass</span><span
-    style="background:#f7e3a1">deviates</span><span style="background:#f5b5b5">fail</span><span
-    style="background:#e2b9f0">error</span><span style="background:#cfe3f3">not runnable</span>
+  <span id="shown"></span>
+  <span class="legend"><span style="background:#f5b5b5">fail</span><span
+    style="background:#e2b9f0">error</span><span style="background:#f7e3a1">deviates</span><span
+    style="background:#cfe3f3">not runnable</span><span style="background:#c8ecc8">pass</span>
   </span>
 </div>
 <div id="layout"><table id="matrix"></table><div id="detail">Click a cell for details.</div></div>
@@ -58,22 +63,38 @@ const table = document.getElementById("matrix");
 const select = document.getElementById("condition");
 for (const c of data.conditions) select.insertAdjacentHTML("beforeend",
   `<option>${esc(c)}</option>`);
+const status = document.getElementById("status");
+for (const f of data.filters) status.insertAdjacentHTML("beforeend",
+  `<option value="${esc(f.value)}">${esc(f.label)}</option>`);
+// "?status=failures": a link from a CI log can open the report on what failed.
+const asked = new URLSearchParams(location.search).get("status");
+if (data.filters.some(f => f.value === asked)) status.value = asked;
 document.getElementById("summary").textContent = data.summary;
 function draw() {
   const condition = select.value, find = document.getElementById("find").value.toLowerCase();
+  const chosen = data.filters.find(f => f.value === status.value);
+  const keep = chosen ? new Set(chosen.statuses) : null;
+  let shown = 0;
   let rows = `<tr><th>scenario</th><th>condition</th>${data.clients.map(c =>
     `<th>${esc(c)}</th>`).join("")}</tr>`;
   data.rows.forEach((row, r) => {
     if (condition && row.condition !== condition) return;
     if (find && !row.id.toLowerCase().includes(find)) return;
+    // A row shows when any client's verdict is wanted; the others' are dimmed.
+    if (keep && !Object.values(row.cells).some(cell => keep.has(cell.status))) return;
+    shown++;
     rows += `<tr><td title="${esc(row.description)}">${esc(row.id)}</td>` +
       `<td class="condition">${esc(row.condition)}</td>` + data.clients.map(c => {
         const cell = row.cells[c];
-        return cell ? `<td class="cell ${cell.status}" data-row="${r}" data-client="${esc(c)}">`
-          + `${esc(cell.status)}</td>` : "<td></td>";
+        if (!cell) return "<td></td>";
+        const dim = keep && !keep.has(cell.status) ? " dim" : "";
+        return `<td class="cell ${cell.status}${dim}" data-row="${r}" data-client="${esc(c)}">`
+          + `${esc(cell.status)}</td>`;
       }).join("") + "</tr>";
   });
   table.innerHTML = rows;
+  document.getElementById("shown").textContent =
+    `${shown} of ${data.rows.length} scenario${data.rows.length === 1 ? "" : "s"}`;
 }
 function show(td) {
   document.querySelectorAll("td.selected").forEach(x => x.classList.remove("selected"));
@@ -99,6 +120,7 @@ table.addEventListener("click", event => {
   if (td) show(td);
 });
 select.addEventListener("change", draw);
+status.addEventListener("change", draw);
 document.getElementById("find").addEventListener("input", draw);
 draw();
 // "#scenario-id/client" opens that cell: a link from a CI log can point at one result.
@@ -108,6 +130,19 @@ for (const td of document.querySelectorAll("td.cell")) {
 }
 </script></body></html>
 """
+
+
+SEVERITY = (FAIL, ERROR, DEVIATES, NOT_RUNNABLE, PASS)
+"""Worst first: a row's place is its worst verdict's."""
+FILTERS = (("failures", "failures (fail, error)", (FAIL, ERROR)),
+           ("deviations", "deviations", (DEVIATES,)),
+           ("not-runnable", "not runnable", (NOT_RUNNABLE,)),
+           ("not-pass", "anything but pass", (FAIL, ERROR, DEVIATES, NOT_RUNNABLE)))
+"""The verdict filter's choices: the value (also ``?status=``), its label, what it keeps."""
+
+
+def worst(statuses: Sequence[str]) -> str:
+    return min(statuses, key=SEVERITY.index)
 
 
 def html_report(verdicts: Sequence[Verdict], summary: str) -> str:
@@ -135,7 +170,10 @@ def html_report(verdicts: Sequence[Verdict], summary: str) -> str:
         "summary": summary,
         "clients": list(dict.fromkeys(v.client for v in verdicts)),
         "conditions": sorted({v.scenario.condition for v in verdicts}),
-        "rows": list(rows.values()),
+        "filters": [{"value": value, "label": label, "statuses": list(statuses)}
+                    for value, label, statuses in FILTERS],
+        "rows": sorted(rows.values(), key=lambda row: (
+            SEVERITY.index(worst([c["status"] for c in row["cells"].values()])), row["id"])),
     }
     # No "<" at all inside the script element, so no transcript can end it early.
     embedded = json.dumps(data).replace("<", "\\u003c")

@@ -1,4 +1,8 @@
-"""The terminal table: one row per scenario; a column per client when there are several."""
+"""The terminal table: one row per scenario; a column per client when there are several.
+
+In a log every cell is whole; on a terminal the cells shorten to its width (``fit``), but
+never the status code or the verdict, the things the harness asserts.
+"""
 
 from __future__ import annotations
 
@@ -8,70 +12,98 @@ from ..model import Expectation
 from ..outcome import status_name
 from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
 from .conformance import conformance
+from .fit import NAME, TEXT, Cell, Piece, column_widths, fit_cell, plain
 
 _COLOURS = {PASS: "32", DEVIATES: "33", FAIL: "31", ERROR: "35", NOT_RUNNABLE: "36"}
-_WIDTHS = {"condition": 20, "scenario": 44, "expected": 40, "actual": 40}
+_ID_LEAST = 20
+"""A scenario id keeps at least its group's start and its name's end: ``recipi…rejected-many``."""
 
 
 def expected_text(verdict: Verdict) -> str:
     """What the documentation expects; when the client is held to a profile instead, that
     follows in brackets, so a recorded deviation never reads as the contract."""
-    documented = _outcome_text(verdict.scenario.expect)
-    if verdict.expected is verdict.scenario.expect:
-        return documented
-    return f"{documented} [profile: {_outcome_text(verdict.expected)}]"
-
-
-def _outcome_text(expected: Expectation) -> str:
-    if expected.raises is None:
-        return "success"
-    code = status_name(expected.status_code)
-    return f"{expected.raises}({code})" if code is not None else expected.raises
+    return plain(_expected_cell(verdict))
 
 
 def actual_text(verdict: Verdict) -> str:
-    if verdict.actual is None:
-        return verdict.differences[0] if verdict.differences else "-"
-    return verdict.actual.describe()
+    return plain(_actual_cell(verdict))
 
 
-def render_table(verdicts: Sequence[Verdict], colour: bool = False) -> str:
+def _expected_cell(verdict: Verdict) -> Cell:
+    documented = _expectation_cell(verdict.scenario.expect)
+    if verdict.expected is verdict.scenario.expect:
+        return documented
+    return (*documented, Piece(" [profile: "), *_expectation_cell(verdict.expected), Piece("]"))
+
+
+def _expectation_cell(expected: Expectation) -> Cell:
+    return _outcome_cell(expected.raises, status_name(expected.status_code))
+
+
+def _actual_cell(verdict: Verdict) -> Cell:
+    actual = verdict.actual
+    if actual is None:  # not run: what stopped it
+        return (Piece(verdict.differences[0] if verdict.differences else "-", TEXT),)
+    code = None if actual.status_code is None else status_name(actual.status_code)
+    return _outcome_cell(actual.exception, code)
+
+
+def _outcome_cell(exception: str | None, code: str | int | None) -> Cell:
+    """``SmtpException(MailboxUnavailable)``: the class may shorten, the code may not."""
+    if exception is None:
+        return (Piece("success"),)
+    name = Piece(exception, NAME)
+    return (name,) if code is None else (name, Piece(f"({code})"))
+
+
+def render_table(verdicts: Sequence[Verdict], colour: bool = False,
+                 width: int | None = None) -> str:
+    """The table; ``width`` (a terminal's, ``fit.terminal_width``) shortens the cells to fit
+    it, None leaves every cell whole."""
     clients = list(dict.fromkeys(v.client for v in verdicts))
     if len(clients) > 1:
-        return _matrix(verdicts, clients, colour)
+        return _matrix(verdicts, clients, colour, width)
     header = ["condition", "scenario", "expected", "actual", "verdict"]
-    rows = [[v.scenario.condition, v.scenario.id, expected_text(v), actual_text(v), v.status]
+    rows = [[_condition(v), _scenario(v), _expected_cell(v), _actual_cell(v), (Piece(v.status),)]
             for v in verdicts]
-    return _format(header, rows, colour)
+    # The condition gives way first (the id's group mostly repeats it), the id last.
+    return _format(header, rows, colour, width, shrink=[[0], [2, 3], [1]], statuses={4})
 
 
-def _matrix(verdicts: Sequence[Verdict], clients: list[str], colour: bool) -> str:
+def _matrix(verdicts: Sequence[Verdict], clients: list[str], colour: bool,
+            width: int | None) -> str:
     by_scenario: dict[str, dict[str, str]] = {}
-    conditions: dict[str, str] = {}
+    first: dict[str, Verdict] = {}
     for v in verdicts:
         by_scenario.setdefault(v.scenario.id, {})[v.client] = v.status
-        conditions[v.scenario.id] = v.scenario.condition
-    rows = [[conditions[s], s, *(cells.get(c, "-") for c in clients)]
+        first.setdefault(v.scenario.id, v)
+    rows = [[_condition(first[s]), _scenario(first[s]),
+             *((Piece(cells.get(c, "-")),) for c in clients)]
             for s, cells in by_scenario.items()]
-    return _format(["condition", "scenario", *clients], rows, colour)
+    return _format(["condition", "scenario", *clients], rows, colour, width,
+                   shrink=[[0], [1]], statuses=set(range(2, 2 + len(clients))))
 
 
-def _format(header: list[str], rows: list[list[str]], colour: bool) -> str:
-    widths = [min(_WIDTHS.get(h, 12), max([len(h), *(len(r[i]) for r in rows)]))
-              for i, h in enumerate(header)]
+def _condition(verdict: Verdict) -> Cell:
+    return (Piece(verdict.scenario.condition, TEXT),)
+
+
+def _scenario(verdict: Verdict) -> Cell:
+    return (Piece(verdict.scenario.id, NAME, least=_ID_LEAST),)
+
+
+def _format(header: list[str], rows: list[list[Cell]], colour: bool, width: int | None,
+            shrink: list[list[int]], statuses: set[int]) -> str:
+    widths = column_widths(header, rows, width, shrink)
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
     for row in rows:
-        cells = [_fit(cell, w) for cell, w in zip(row, widths, strict=True)]
+        cells = [fit_cell(cell, w).ljust(w) for cell, w in zip(row, widths, strict=True)]
         if colour:
-            cells = [_paint(c, raw) if raw in _COLOURS else c for c, raw in zip(cells, row,
-                                                                                  strict=True)]
+            cells = [_paint(text, plain(row[i])) if i in statuses and plain(row[i]) in _COLOURS
+                     else text for i, text in enumerate(cells)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
-
-
-def _fit(text: str, width: int) -> str:
-    return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
 
 
 def _paint(cell: str, status: str) -> str:

@@ -13,7 +13,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, cast
 
 from aiosmtpd.smtp import TLSSetupException
 
@@ -74,8 +74,8 @@ class RunningServer:
         while loop.time() < end and not all(p.finished for p in self._protocols):
             await asyncio.sleep(0.005)
         for protocol in self._protocols:
-            if protocol.transport is not None:
-                protocol.transport.abort()
+            if protocol.transport is not None:  # a stream's transport (aiosmtpd types the base)
+                cast(asyncio.Transport, protocol.transport).abort()
         await asyncio.sleep(0)
 
     def __enter__(self) -> RunningServer:
@@ -125,7 +125,12 @@ class ServerHost:
         protocols: list[ScriptedSMTP] = []
 
         def factory() -> ScriptedSMTP:
-            protocol = ScriptedSMTP(script, cursor, transcript, self._loop)
+            try:
+                protocol = ScriptedSMTP(script, cursor, transcript, self._loop)
+            except Exception as error:  # asyncio would close the connection and say nothing
+                transcript.harness_failed(f"cannot serve a connection: "
+                                          f"{type(error).__name__}: {error}")
+                raise
             protocols.append(protocol)
             return protocol
 

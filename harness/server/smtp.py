@@ -1,11 +1,16 @@
 """``ScriptedSMTP``: an aiosmtpd server whose every step follows a ``ServerScript``.
 
 aiosmtpd's hooks cannot change the greeting, refuse STARTTLS or DATA, or send malformed bytes,
-so this subclass intercepts at three points instead: each command on its way to aiosmtpd's
-handler (``_smtp_methods``), each reply on its way out (``push``), and what the client sends
+so this subclass intercepts at three points instead: each command on its way to aiosmtpd (its
+``smtp_*`` methods, overridden), each reply on its way out (``push``), and what the client sends
 (each line aiosmtpd reads, through a recording stand-in for its stream reader, feeds the
 transcript; in the data phase the raw bytes are kept as they arrive).
-Everything the script does not ask for is aiosmtpd's own behaviour.
+Everything the script does not ask for is aiosmtpd's own behaviour, but for one thing: a
+command aiosmtpd does not know is refused as aiosmtpd refuses it, yet never ends the session.
+
+Where no public hook does the job, a few private members of aiosmtpd and asyncio are used:
+``PRIVATE_MEMBERS`` lists them, docs/aiosmtpd-internals.md says why and what breaks if one
+changes, and tests/harness/test_aiosmtpd_canary.py checks them against the installed versions.
 """
 
 from __future__ import annotations
@@ -16,16 +21,19 @@ import contextlib
 import functools
 import hashlib
 import hmac
-import logging
+import os
 import secrets
 import socket
 import struct
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from typing import Any
+import traceback
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import FunctionType
+from typing import Any, cast
 
-import aiosmtpd.smtp
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+import aiosmtpd
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
 
 from ..model import DEFAULT_ACTION, Action, Sasl, ServerScript
 from .certificates import server_context
@@ -38,15 +46,43 @@ _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 _STEP_OF_VERB = {"EHLO": "ehlo", "HELO": "helo", "STARTTLS": "starttls", "AUTH": "auth",
                  "MAIL": "mail", "RCPT": "rcpt", "DATA": "data", "RSET": "rset", "QUIT": "quit"}
 
-logging.getLogger("mail.log").addHandler(logging.NullHandler())
-# aiosmtpd hangs up after five unrecognized commands. A client that sends its body while the
-# server is still reading commands (a scripted DATA refusal, say) would then see a reply or a
-# reset depending on timing; scripted servers answer every line instead, so outcomes repeat.
-aiosmtpd.smtp.BOGUS_LIMIT = 1_000_000
+_READS = ("read", "readexactly", "readline", "readuntil")
+"""The ``StreamReader`` methods aiosmtpd reads the client with."""
+
+
+@dataclass(frozen=True)
+class PrivateMember:
+    """A private member of aiosmtpd or asyncio that ``ScriptedSMTP`` relies on."""
+
+    owner: type
+    name: str
+    kind: type
+    """``FunctionType`` for a method of ``owner``; else the type of the attribute an instance
+    has once constructed."""
+    parameters: tuple[str, ...] = ()
+    """A method's parameters, ``self`` first."""
+
+    def __str__(self) -> str:
+        return f"{self.owner.__qualname__}.{self.name}"
+
+
+PRIVATE_MEMBERS = (
+    PrivateMember(SMTP, "_cb_client_connected", FunctionType, ("self", "reader", "writer")),
+    PrivateMember(SMTP, "_smtp_methods", dict),
+    PrivateMember(asyncio.StreamReader, "_buffer", bytearray),
+)
+"""Each is explained in docs/aiosmtpd-internals.md, which lists exactly these."""
 
 
 class _Hooks:
-    """aiosmtpd handler hooks; each hands over to the server that calls it."""
+    """aiosmtpd handler hooks; each hands over to the server that calls it. One per server,
+    so that an exception in the harness's own code is recorded in its transcript: aiosmtpd
+    would otherwise turn it into a 500 reply that a scenario could take for the script's.
+    aiosmtpd's own failures (a handshake the client refused, an address its parser cannot
+    read) stay what a real aiosmtpd server does: a 500 reply."""
+
+    def __init__(self, transcript: Transcript) -> None:
+        self._transcript = transcript
 
     async def handle_EHLO(self, server: ScriptedSMTP, session: Any, envelope: Any,
                           hostname: str, responses: list[str]) -> list[str]:
@@ -56,20 +92,95 @@ class _Hooks:
         return await server.end_of_data(envelope)
 
     async def handle_exception(self, error: Exception) -> str:
+        if _raised_by_harness(error):
+            self._transcript.harness_failed(f"{type(error).__name__}: {error}")
         return f"500 Error: ({type(error).__name__}) {error}"
 
 
-_HOOKS = _Hooks()
+_HARNESS_CODE = str(Path(__file__).parents[1]) + os.sep
+_AIOSMTPD_CODE = str(Path(aiosmtpd.__file__).parent) + os.sep
+
+
+def _raised_by_harness(error: BaseException) -> bool:
+    """Whether the deepest frame of the harness or of aiosmtpd that ``error`` passed through
+    is the harness's (the standard library's frames below either do not decide)."""
+    owner = None
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        path = frame.f_code.co_filename
+        if path.startswith(_HARNESS_CODE):
+            owner = "harness"
+        elif path.startswith(_AIOSMTPD_CODE):
+            owner = "aiosmtpd"
+    return owner == "harness"
+
+
+class _Session(Session):
+    """aiosmtpd's session, with ``login_data`` a plain attribute: aiosmtpd sets it after each
+    AUTH, and the deprecated property would log a warning every time."""
+
+    login_data: Any = None
+
+
+_Command = Callable[[SMTP, str | None], Awaitable[None]]
+"""An ``smtp_*`` method of aiosmtpd's, unbound."""
+_BoundCommand = Callable[[str | None], Awaitable[None]]
+
+
+def _scripted_command(verb: str,
+                      ) -> Callable[[ScriptedSMTP, str | None], Coroutine[Any, Any, None]]:
+    """An ``smtp_<verb>`` override: aiosmtpd's own command, run as the script says."""
+    command: _Command = getattr(SMTP, f"smtp_{verb}")
+
+    def scripted(self: ScriptedSMTP, arg: str | None) -> Coroutine[Any, Any, None]:
+        return self._scripted(verb, command, arg)  # aiosmtpd awaits it: no frame in between
+    return scripted
+
+
+class _EveryCommand(dict[str, _BoundCommand]):
+    """aiosmtpd's command table (``SMTP._smtp_methods``), which also answers verbs it lacks.
+
+    aiosmtpd hangs up after five commands it does not know (``BOGUS_LIMIT``, a module global
+    read by ``_handle_client`` into a local counter: nothing per server can change it). A
+    client that sends its body while the server still reads commands (after a scripted DATA
+    refusal, say) would then see a reply or a reset depending on timing. Here no command is
+    unknown to aiosmtpd, so it counts none, and each is refused with aiosmtpd's own words
+    (the one difference: like a known command, it restarts the idle timer).
+    """
+
+    def __init__(self, commands: dict[str, _BoundCommand],
+                 refuse: Callable[[str, str | None], Awaitable[None]]) -> None:
+        super().__init__(commands)
+        self._refuse = refuse
+
+    def get(self, verb: str, default: object = None, /) -> _BoundCommand:
+        """The command for ``verb``; never ``default``, which is there for dict's signature."""
+        known = super().get(verb)
+        return known if known is not None else functools.partial(self._refuse, verb)
 
 
 class ScriptedSMTP(SMTP):
+    # Every aiosmtpd command runs through the script (test_aiosmtpd_canary checks none is left).
+    smtp_AUTH = _scripted_command("AUTH")
+    smtp_DATA = _scripted_command("DATA")
+    smtp_EHLO = _scripted_command("EHLO")
+    smtp_EXPN = _scripted_command("EXPN")  # type: ignore[assignment]  # unannotated in aiosmtpd
+    smtp_HELO = _scripted_command("HELO")
+    smtp_HELP = _scripted_command("HELP")
+    smtp_MAIL = _scripted_command("MAIL")
+    smtp_NOOP = _scripted_command("NOOP")
+    smtp_QUIT = _scripted_command("QUIT")
+    smtp_RCPT = _scripted_command("RCPT")
+    smtp_RSET = _scripted_command("RSET")
+    smtp_STARTTLS = _scripted_command("STARTTLS")
+    smtp_VRFY = _scripted_command("VRFY")
+
     def __init__(self, script: ServerScript, cursor: ScriptCursor, transcript: Transcript,
                  loop: asyncio.AbstractEventLoop) -> None:
         sasl = script.sasl
         size = next((int(e.split()[1]) for e in script.extensions
                      if e.upper().startswith("SIZE ") and e.split()[1].isdigit()), None)
         super().__init__(
-            _HOOKS,
+            _Hooks(transcript),
             hostname=HOSTNAME,
             ident="scripted",
             data_size_limit=size,
@@ -94,10 +205,14 @@ class ScriptedSMTP(SMTP):
         self._read_pause_after_354 = 0.0
         self._draining = False
         self._socket: Any = None  # the transport's socket (an asyncio TransportSocket)
-        self._stream: asyncio.StreamReader | None = None
+        self._input: asyncio.StreamReader | None = None
+        self._output: asyncio.StreamWriter | None = None
         self._recording: _RecordingReader | None = None
-        for verb, method in list(self._smtp_methods.items()):
-            self._smtp_methods[verb] = functools.partial(self._scripted, verb, method)
+        self._smtp_methods = _EveryCommand(self._smtp_methods, self._refuse)
+
+    def _create_session(self) -> Session:
+        """aiosmtpd's documented hook for a session of one's own."""
+        return _Session(self.loop)
 
     # -- recording ------------------------------------------------------------------------
 
@@ -132,7 +247,9 @@ class ScriptedSMTP(SMTP):
 
     def _cb_client_connected(self, reader: asyncio.StreamReader,
                              writer: asyncio.StreamWriter) -> None:
-        self._stream, self._recording = reader, _RecordingReader(reader, self._record)
+        """Where aiosmtpd takes the connection's streams: it gets a recording reader."""
+        self._input, self._output = reader, writer
+        self._recording = _RecordingReader(reader, self._record)
         super()._cb_client_connected(self._recording, writer)  # type: ignore[arg-type]
 
     def _record(self, data: bytes) -> bytes:
@@ -148,21 +265,22 @@ class ScriptedSMTP(SMTP):
         return data
 
     def _enter_data_phase(self) -> None:
-        """From here ``data_received`` keeps the raw bytes, and aiosmtpd reads the stream
-        itself (a recorded read per line of every body would cost a coroutine each). Bytes
-        received but not yet read (a body sent before the 354) are the phase's first."""
-        assert self._stream is not None
-        self._data = bytearray(self._stream._buffer)  # type: ignore[attr-defined]
+        """From here ``data_received`` keeps the raw bytes, and aiosmtpd's reads go straight
+        to the stream (a recorded read per line of every body would cost a coroutine each).
+        Bytes received but not yet read (a body sent before the 354) are the phase's first."""
+        assert self._input is not None and self._recording is not None
+        self._data = bytearray(self._input._buffer)  # type: ignore[attr-defined]
         self._mode = "data"
-        self._reader = self._stream
+        self._recording.record(False)
 
     def _leave_data_phase(self) -> None:
-        self._reader = self._recording  # type: ignore[assignment]
+        assert self._recording is not None
+        self._recording.record(True)
 
     def _data_read(self) -> bytes:
         """The raw bytes of this data phase that the server has read so far."""
-        assert self._stream is not None
-        unread = 0 if self._draining else len(self._stream._buffer)  # type: ignore[attr-defined]
+        assert self._input is not None
+        unread = 0 if self._draining else len(self._input._buffer)  # type: ignore[attr-defined]
         return bytes(self._data[:len(self._data) - unread])
 
     async def push(self, status: Any) -> None:
@@ -185,17 +303,24 @@ class ScriptedSMTP(SMTP):
             self._drop_after_354 = False
             self._drop(reset=False)
 
+    def _stream_transport(self) -> asyncio.Transport:
+        """The connection's transport, which aiosmtpd types as the base class; a connection
+        (TLS or not) always has a stream transport, with flow control and half-close. (A
+        method: aiosmtpd's constructor reads every attribute, before there is a transport.)"""
+        assert self.transport is not None
+        return cast(asyncio.Transport, self.transport)
+
     def _pause_reading(self, seconds: float) -> None:
         """Read nothing for ``seconds``: what the client sends waits in the socket buffers."""
-        assert self.transport is not None
+        transport = self._stream_transport()
         self._transcript.note(self._connection, "note", f"reading paused for {seconds:g} s")
         if self._socket is not None:  # a fixed receive buffer: the kernel stops growing it
             self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-        self.transport.pause_reading()
+        transport.pause_reading()
 
         def resume() -> None:
             if self.transport is not None and not self.transport.is_closing():
-                self.transport.resume_reading()
+                self._stream_transport().resume_reading()
         asyncio.get_running_loop().call_later(seconds, resume)
 
     async def _write(self, status: str | bytes) -> None:
@@ -204,23 +329,30 @@ class ScriptedSMTP(SMTP):
         text = status if isinstance(status, str) else status.decode("utf-8", "replace")
         for line in text.split("\r\n"):
             self._transcript.note(self._connection, "server", line)
-        await super().push(status)
+        if isinstance(status, str):  # two calls, one per type: push is generic in AnyStr
+            await super().push(status)
+        else:
+            await super().push(status)
 
     async def _write_raw(self, data: bytes) -> None:
         if self._closing():
             return
         self._transcript.note(self._connection, "server",
                               f"(raw) {data.decode('utf-8', 'backslashreplace')!r}")
-        self._writer.write(data)
-        await self._writer.drain()
+        assert self._output is not None
+        self._output.write(data)
+        await self._output.drain()
 
     def _closing(self) -> bool:
         return self.transport is None or self.transport.is_closing() or self._draining
 
     # -- the script -----------------------------------------------------------------------
 
-    async def _scripted(self, verb: str, method: Callable[[Any], Awaitable[None]],
-                        arg: str | None) -> None:
+    async def _refuse(self, verb: str, arg: str | None) -> None:
+        """A command aiosmtpd does not know, refused in aiosmtpd's words (``_EveryCommand``)."""
+        await self.push(f'500 Error: command "{verb}" not recognized')
+
+    async def _scripted(self, verb: str, command: _Command, arg: str | None) -> None:
         if self._draining:
             return
         step = _STEP_OF_VERB.get(verb)
@@ -240,10 +372,11 @@ class ScriptedSMTP(SMTP):
             elif verb == "AUTH":
                 self._mode = "auth"
             try:
-                await method(arg)
+                await command(self, arg)
             finally:
                 self._mode = mode
-                self._leave_data_phase()
+                if verb == "DATA":
+                    self._leave_data_phase()
 
         if verb == "DATA" and action.read_pause:
             self._read_pause_after_354 = action.read_pause
@@ -289,9 +422,9 @@ class ScriptedSMTP(SMTP):
         whatever the client still sends until it closes, so every client sees a clean end of
         stream rather than a FIN or a RST depending on timing."""
         self._transcript.note(self._connection, "note", "reset" if reset else "drop")
-        assert self.transport is not None
-        if not reset and self.transport.can_write_eof():
-            self.transport.write_eof()
+        transport = self._stream_transport()
+        if not reset and transport.can_write_eof():
+            transport.write_eof()
             if self._mode == "data":  # what is read from now on is ignored, not data
                 self._data = bytearray(self._data_read())
             self._draining = True
@@ -300,9 +433,9 @@ class ScriptedSMTP(SMTP):
             if self._socket is not None:  # linger 0: the close sends RST instead of FIN
                 self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                         struct.pack("ii", 1, 0))
-            self.transport.abort()
+            transport.abort()
         else:
-            self.transport.close()
+            transport.close()
 
     def _accepted(self, verb: str, arg: str | None, code: int) -> None:
         """A scripted 2xx reply keeps aiosmtpd's state as if it had accepted the command."""
@@ -322,7 +455,7 @@ class ScriptedSMTP(SMTP):
         assert self.session is not None
         self.session.host_name = hostname
         keywords = list(self._script.extensions)
-        if self._script.certificate and not self._tls_protocol:
+        if self._script.certificate and self.session.ssl is None:  # TLS not yet started
             keywords.append("STARTTLS")
         if self._script.sasl is not None:
             keywords.append("AUTH " + " ".join(self._script.sasl.mechanisms))
@@ -394,19 +527,29 @@ def reply_code(text: str) -> int | None:
 
 
 class _RecordingReader:
-    """The stream as aiosmtpd reads it outside the data phase: each read is also recorded.
+    """The stream as aiosmtpd reads it: outside the data phase, each read is also recorded.
 
-    A stand-in for the stream rather than patched methods on it, so that the data phase can
-    hand aiosmtpd the stream itself: a recorded read per body line cost 4% of a scripted
-    server's instructions per 1 KiB message (callgrind). Anything else aiosmtpd touches
-    (``_buffer``, ``_transport`` at STARTTLS) is the stream's own.
+    A stand-in rather than read methods patched onto the stream, which the stream calls
+    itself (``readline`` calls ``readuntil``: a line would be recorded twice). In the data
+    phase its read methods are the stream's own, with nothing in between: a recorded read per
+    body line cost 4% of a scripted server's instructions per 1 KiB message (callgrind).
+    Anything else aiosmtpd touches (``_buffer``, ``_transport`` at STARTTLS) is the stream's.
     """
 
-    __slots__ = ("_record", "_stream")
+    __slots__ = ("_direct", "_recorded", "_stream", *_READS)
 
     def __init__(self, stream: asyncio.StreamReader, record: Callable[[bytes], bytes]) -> None:
+        direct = tuple(getattr(stream, name) for name in _READS)
         object.__setattr__(self, "_stream", stream)
-        object.__setattr__(self, "_record", record)
+        object.__setattr__(self, "_direct", direct)
+        object.__setattr__(self, "_recorded", tuple(_recorded(read, record) for read in direct))
+        self.record(True)
+
+    def record(self, on: bool) -> None:
+        """Record what each read returns (on), or let aiosmtpd read the stream itself."""
+        for set_read, read in zip(_SET_READS, self._recorded if on else self._direct,
+                                  strict=True):
+            set_read(self, read)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -414,14 +557,16 @@ class _RecordingReader:
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._stream, name, value)
 
-    async def readuntil(self, separator: bytes = b"\n") -> bytes:
-        return self._record(await self._stream.readuntil(separator))
 
-    async def readline(self) -> bytes:
-        return self._record(await self._stream.readline())
+_SET_READS = tuple(getattr(_RecordingReader, name).__set__ for name in _READS)
+"""The read slots' own setters (``__setattr__`` is the stream's), half the cost of
+``object.__setattr__`` at each DATA."""
 
-    async def read(self, n: int = -1) -> bytes:
-        return self._record(await self._stream.read(n))
 
-    async def readexactly(self, n: int) -> bytes:
-        return self._record(await self._stream.readexactly(n))
+def _recorded(read: Callable[..., Awaitable[bytes]],
+              record: Callable[[bytes], bytes]) -> Callable[..., Awaitable[bytes]]:
+    """``read``, with what it returns passed through ``record``."""
+
+    async def recorded(*args: Any) -> bytes:
+        return record(await read(*args))
+    return recorded

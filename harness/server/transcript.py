@@ -45,6 +45,9 @@ class Transcript:
     connections: int = 0
     listener: Callable[[Event], None] | None = None
     """Called with each event as it happens (``smtp-harness serve`` prints them live)."""
+    harness_errors: list[str] = field(default_factory=list)
+    """Failures of the scripted server itself (not of the client): a verdict with any is an
+    error, whatever the client did, since the client met a server the script did not ask for."""
     _rows: list[tuple[float, int, str, str]] = field(default_factory=list, repr=False)
     """The events as plain tuples, which the garbage collector stops tracking: a long-lived
     server's transcript then costs no collector time (it did: a fifth of a server's CPU)."""
@@ -64,6 +67,10 @@ class Transcript:
         if self.listener is not None:
             self.listener(Event(*row))
 
+    def harness_failed(self, problem: str) -> None:
+        self.harness_errors.append(problem)
+        self.note(0, "note", f"harness error: {problem}")
+
     def client_line(self, connection: int, raw: bytes) -> None:
         text = raw.decode("utf-8", errors="backslashreplace")
         self.note(connection, "client", redact(text.rstrip("\r\n")) + _ending_note(raw))
@@ -79,7 +86,7 @@ class Transcript:
     def delivered_to(self) -> list[str]:
         return [r for m in self.messages if m.delivered for r in m.rcpt_tos]
 
-    def facts(self) -> dict[str, int | bool | list[str]]:
+    def facts(self) -> dict[str, int | bool | list[str] | list[int]]:
         """What ``server`` expectations are judged against (and profiles recorded from), by
         field name: one definition, so the judge and the recorder never disagree."""
         commands = self.commands

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.library import builtin_dir
+from harness.loader import scenario_files
 from harness.schema import SCENARIO_SCHEMA
+
+from .harness_cli import copy_scenarios
+
+SCENARIOS = scenario_files([builtin_dir()])
 
 OK = """\
     id: cli/delivered
@@ -126,7 +132,13 @@ def test_run_json(project: Path) -> None:
     result = harness(project, "run", "--json", "out/results.json")
     assert result.returncode == 1
     assert "wrote out/results.json" in result.stdout
-    rows = json.loads((project / "out" / "results.json").read_text(encoding="utf-8"))
+    document = json.loads((project / "out" / "results.json").read_text(encoding="utf-8"))
+    assert (document["format"], document["version"]) == ("smtp-conformance-results", 2)
+    assert document["run"]["clients"] == ["netmail"]
+    assert document["run"]["started"].endswith("Z") and document["run"]["seconds"] > 0
+    assert document["run"]["contract_only"] is False
+    assert document["summary"]["statuses"]["fail"] == 1
+    rows = document["results"]
     assert [(r["scenario"], r["client"], r["passed"]) for r in rows] == [
         ("cli/connect-failed", "netmail", True),
         ("cli/delivered", "netmail", True),
@@ -201,9 +213,27 @@ def test_validate_missing_directory(tmp_path: Path) -> None:
     result = harness(tmp_path, "validate", "nowhere")
     assert result.returncode == 2
     assert "nowhere: no such file or directory" in result.stdout
-    run = harness(tmp_path, "run")
-    assert run.returncode == 2
-    assert "scenarios: no such file or directory" in run.stderr
+
+
+
+def test_outside_a_project_the_builtin_library_is_the_default(tmp_path: Path) -> None:
+    """No path and no project scenarios/: the commands use the library in the package, and
+    say so; in a project's subdirectory, the project's own scenarios/ is found."""
+    listed = harness(tmp_path, "list")
+    assert listed.returncode == 0
+    assert listed.stderr.startswith("scenarios: the built-in library (")
+    assert f"{len(SCENARIOS)} scenarios" in listed.stdout
+    validated = harness(tmp_path, "validate")
+    assert validated.stdout.endswith(f"{len(SCENARIOS)} valid, 0 invalid\n")
+    project = tmp_path / "project"
+    copy_scenarios(project, "recipients/first-rejected")
+    (project / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    (project / "src" / "deep").mkdir(parents=True)
+    inside = harness(project / "src" / "deep", "list")
+    assert inside.stderr == "" and "1 scenario\n" in inside.stdout
+    assert "../../scenarios/recipients/first-rejected.yaml" in inside.stdout
+    both = harness(project / "src" / "deep", "list", "--builtin", "../../scenarios")
+    assert both.returncode == 2 and "is already used by" in both.stderr
 
 
 def test_schema(tmp_path: Path) -> None:

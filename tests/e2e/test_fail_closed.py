@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from .harness_cli import REPO, copy_scenarios, smtp_harness
+from .harness_cli import copy_scenarios, smtp_harness
 
-DRIVER = f"{sys.executable} {REPO / 'tests' / 'harness' / 'drivers' / 'netmail_driver.py'}"
+DRIVER = f"{sys.executable} -m harness.adapters.example_driver"
 LYING_NETMAIL = f"netmail=cmd:{DRIVER} --lie"
 UNAVAILABLE = f"nothing=cmd:{DRIVER} --unavailable"
 NO_PICKUP = f"nopickup=cmd:{DRIVER} --lacks pickup"

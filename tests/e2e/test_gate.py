@@ -21,7 +21,7 @@ def test_reports_are_written(tmp_path: Path) -> None:
     assert "| netmail | 3/3 | 0 (0) | 0 | 3 | 0 | 0 | 0 | 0 |" in (tmp_path / "r/s.md").read_text()
     page = (tmp_path / "r/r.html").read_text()
     assert "recipients/first-rejected" in page and "<script" in page
-    assert len(json.loads((tmp_path / "r/r.json").read_text())) == 3
+    assert len(json.loads((tmp_path / "r/r.json").read_text())["results"]) == 3
 
 
 def test_baseline_catches_a_regression_and_reports_a_fix(tmp_path: Path) -> None:
@@ -83,6 +83,12 @@ def test_baseline_mistakes_are_usage_errors_before_anything_runs(tmp_path: Path)
     wrong = smtp_harness("run", "--baseline", "other.json", "--update-baseline", cwd=tmp_path)
     assert wrong.returncode == 2 and "not a baseline file" in wrong.stderr
     assert (tmp_path / "other.json").read_text() == '{"version": 1, "results": []}'
+    assert "recipients/first-rejected" not in wrong.stdout  # found before the run
+    (tmp_path / "corrupt.json").write_text('{"version": 1, "results": {')
+    for update in ([], ["--update-baseline"]):
+        corrupt = smtp_harness("run", "--baseline", "corrupt.json", *update, cwd=tmp_path)
+        assert corrupt.returncode == 2 and corrupt.stderr.startswith("error: baseline corrupt")
+        assert "recipients/first-rejected" not in corrupt.stdout
 
 
 def test_new_writes_a_valid_template(tmp_path: Path) -> None:
@@ -104,6 +110,7 @@ def test_new_for_another_condition_starts_from_a_scenario_of_that_condition(
     assert "id: mine/no-tls" in written and "profiles" not in written
     run = smtp_harness("run", "-k", "mine", cwd=tmp_path)
     assert run.returncode == 0 and "1 scenario x 1 client: 1 pass" in run.stdout
-    missing = smtp_harness("new", "mine/slow", "--condition", "timeout", cwd=tmp_path)
-    assert missing.returncode == 2
-    assert "no scenario with condition 'timeout' under scenarios" in missing.stderr
+    library = smtp_harness("new", "mine/slow", "--condition", "timeout", cwd=tmp_path)
+    assert library.returncode == 0, library.stderr  # none here: the built-in library has one
+    assert "from client/timeout-zero (" in library.stdout
+    assert "condition: timeout" in (tmp_path / "scenarios/mine/slow.yaml").read_text()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from harness.loader import load_scenarios
 from harness.report.html import write_html
 from harness.report.table import summary
 from harness.runner import run_all
+from harness.verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
 
 from ..real_programs import require
 from .harness_cli import REPO
@@ -20,8 +23,6 @@ from .harness_cli import REPO
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 
 @pytest.fixture(scope="module", autouse=True)
 def _chromium(pytestconfig: pytest.Config) -> None:
@@ -31,13 +32,48 @@ def _chromium(pytestconfig: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def verdicts() -> list[Verdict]:
     scenarios, errors = load_scenarios([REPO / "scenarios" / "recipients"])
     assert not errors
-    verdicts = run_all(scenarios[:5], [NetmailAdapter()])
+    return run_all(scenarios[:5], [NetmailAdapter()])
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory, verdicts: list[Verdict]) -> Path:
     path = tmp_path_factory.mktemp("report") / "report.html"
     write_html(verdicts, summary(verdicts, 1.0), path)
     return path
+
+
+MIXED = (PASS, FAIL, NOT_RUNNABLE, ERROR, DEVIATES)
+"""A second client's verdicts on the five scenarios, in their (alphabetical) order."""
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory,
+          verdicts: list[Verdict]) -> tuple[Path, dict[str, str]]:
+    """netmail passing everything, and "other" with one of each status; the ids by the
+    status "other" has for them."""
+    other = [replace(v, client="other", status=s) for v, s in zip(verdicts, MIXED, strict=True)]
+    path = tmp_path_factory.mktemp("mixed") / "report.html"
+    write_html([*verdicts, *other], summary([*verdicts, *other], 1.0), path)
+    return path, {v.status: v.scenario.id for v in other}
+
+
+def matrix(dom: str) -> str:
+    """The matrix as the browser drew it (the page's script, which builds it, is elsewhere)."""
+    table = re.search(r'<table id="matrix">(.*?)</table>', dom, re.S)
+    assert table is not None, dom[:2000]
+    return table.group(1)
+
+
+def row_ids(dom: str) -> list[str]:
+    """The scenario ids of the matrix's rows, top to bottom."""
+    return re.findall(r'<tr><td title="[^"]*">([^<]+)</td>', matrix(dom))
+
+
+def shown(count: int) -> str:
+    return f'<span id="shown">{count} of 5 scenarios</span>'
 
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
@@ -59,3 +95,44 @@ def test_a_screenshot_shows_the_page(report: Path, tmp_path: Path) -> None:
              profile=tmp_path / "profile")
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+def test_rows_come_worst_first(mixed: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    path, ids = mixed
+    dom = chromium("--dump-dom", path.as_uri(), profile=tmp_path / "profile").stdout
+    assert row_ids(dom) == [ids[s] for s in (FAIL, ERROR, DEVIATES, NOT_RUNNABLE, PASS)]
+    assert shown(5) in dom and " dim" not in matrix(dom)
+
+
+def test_a_link_opens_the_report_on_the_failures(mixed: tuple[Path, dict[str, str]],
+                                                 tmp_path: Path) -> None:
+    path, ids = mixed
+    dom = chromium("--dump-dom", path.as_uri() + "?status=failures",
+                   profile=tmp_path / "profile").stdout
+    assert row_ids(dom) == [ids[FAIL], ids[ERROR]]
+    assert shown(2) in dom
+    # In the rows shown, the client that passes is dimmed, the failing one is not.
+    drawn = matrix(dom)
+    assert drawn.count('class="cell pass dim"') == 2
+    assert drawn.count('class="cell fail"') == 1 and drawn.count('class="cell error"') == 1
+    unknown = chromium("--dump-dom", path.as_uri() + "?status=bogus",
+                       profile=tmp_path / "profile").stdout
+    assert len(row_ids(unknown)) == 5
+
+
+def test_choosing_a_verdict_filters_the_rows(mixed: tuple[Path, dict[str, str]],
+                                             tmp_path: Path) -> None:
+    """The filter as a user drives it: a choice in the select, then its change event."""
+    path, ids = mixed
+    choose = """<script>
+    const pick = document.getElementById("status");
+    pick.value = "deviations";
+    pick.dispatchEvent(new Event("change"));
+    </script></body>"""
+    driven = tmp_path / "driven.html"
+    driven.write_text(path.read_text(encoding="utf-8").replace("</body>", choose),
+                      encoding="utf-8")
+    dom = chromium("--dump-dom", driven.as_uri(), profile=tmp_path / "profile").stdout
+    assert row_ids(dom) == [ids[DEVIATES]]
+    assert shown(1) in dom and matrix(dom).count('class="cell pass dim"') == 1
+    assert '<option value="failures">failures (fail, error)</option>' in dom

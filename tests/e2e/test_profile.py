@@ -7,10 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from .harness_cli import REPO, copy_scenarios, smtp_harness
+from .harness_cli import copy_scenarios, smtp_harness
 
-LIAR = (f"liar=cmd:{sys.executable} "
-        f"{REPO / 'tests' / 'harness' / 'drivers' / 'netmail_driver.py'} --lie")
+LIAR = f"liar=cmd:{sys.executable} -m harness.adapters.example_driver --lie"
 
 
 def test_record_then_deviate_then_nothing_left(tmp_path: Path) -> None:
@@ -73,3 +72,23 @@ def test_a_profile_with_alternatives_is_never_rewritten(tmp_path: Path) -> None:
     assert "profiles.liar has alternatives" in refused.stderr
     assert "0 without a reason, 1 with alternatives" in refused.stdout
     assert path.read_text() == before
+
+
+def test_one_why_for_different_departures_is_refused(tmp_path: Path) -> None:
+    """``--why`` names one cause: given to departures of different kinds (smtplib's
+    SMTPRecipientsRefused and its SMTPServerDisconnected), it is refused and nothing is
+    written, with the kinds listed."""
+    scenarios = copy_scenarios(tmp_path, "recipients/all-rejected-one",
+                               "replies/greeting/drop-reset")
+    for path in scenarios.rglob("*.yaml"):  # no reasons of their own to fall back on
+        data = yaml.safe_load(path.read_text())
+        del data["profiles"]
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+    before = {p: p.read_text() for p in scenarios.rglob("*.yaml")}
+    refused = smtp_harness("profile", "--client", "smtplib", "--why", "one reason",
+                           cwd=tmp_path)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "--why would give 2 different departures one reason" in refused.stderr
+    assert "raises SMTPRecipientsRefused" in refused.stderr
+    assert "raises SMTPServerDisconnected" in refused.stderr
+    assert {p: p.read_text() for p in scenarios.rglob("*.yaml")} == before

@@ -11,6 +11,7 @@ import pytest
 
 from harness.loader import (
     ScenarioError,
+    file_problems,
     load_scenario,
     load_scenarios,
     parse_server_script,
@@ -677,3 +678,33 @@ def test_a_profile_under_an_old_client_name_is_refused(write_file: WriteFile) ->
     path = write_file("bad.yaml", MINIMAL + "profiles:\n  dotnet:\n    why: x\n    raises: null\n")
     assert assert_located(error_of(path), path, 5, "profiles.dotnet").endswith(
         "dotnet is the old name of dotnet31: write profiles.dotnet31")
+
+
+def test_every_problem_of_a_file_in_line_order(tmp_path: Path) -> None:
+    """``validate`` lists each problem of a file, not only the first."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("id: v/bad\ncondition: delivred\nserver:\n  rcpt: {drop: sideways}\n"
+                    "client: {timeout: fast}\nexpect:\n  raises: SmtpExcepton\n  bogus: 1\n",
+                    encoding="utf-8")
+    problems = [str(error) for error in file_problems(path)]
+    assert [p.split(": ")[0] for p in problems] == [f"{path}:{n}" for n in (2, 4, 5, 7, 8)]
+    assert problems[0].endswith("did you mean delivered?")
+    assert "expect.bogus: unknown field" in problems[-1]
+    _, errors = load_scenarios([tmp_path])
+    assert [str(e) for e in errors] == [str(load_error(path))]
+    _, every = load_scenarios([tmp_path], every_problem=True)
+    assert [str(e) for e in every] == problems
+
+
+def test_a_file_valid_to_the_schema_reports_its_model_problem(tmp_path: Path) -> None:
+    path = tmp_path / "regex.yaml"
+    path.write_text("id: v/regex\ncondition: delivered\nserver:\n  rcpt: {pattern: '('}\n"
+                    "expect: {raises: null}\n", encoding="utf-8")
+    (problem,) = file_problems(path)
+    assert problem.line == 4 and problem.field.startswith("server.rcpt")
+
+
+def load_error(path: Path) -> ScenarioError:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    return caught.value

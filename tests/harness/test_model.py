@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.manual import topic_path
 from harness.model import (
     STEPS,
     Action,
@@ -17,7 +18,7 @@ from harness.model import (
 )
 from smtp_contract import CONDITIONS, CONTRACT_EXCEPTIONS
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "scenarios.md"
+DOCS = topic_path("scenarios")
 
 
 def test_actions_and_max_delay() -> None:

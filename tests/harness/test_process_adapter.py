@@ -15,7 +15,7 @@ from harness.runner import run_all
 from harness.verdict import ERROR, FAIL, PASS
 
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
-DRIVER = Path(__file__).parent / "drivers" / "netmail_driver.py"
+DRIVER = "-m harness.adapters.example_driver"
 
 
 def recipient_scenarios() -> list:  # type: ignore[type-arg]

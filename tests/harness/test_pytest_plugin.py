@@ -1,7 +1,10 @@
-"""The pytest plugin, run inside pytester: scenario items, ids, -k, junitxml, the fixture."""
+"""The pytest plugin, run inside pytester: scenario items, ids, -k, junitxml, the fixture, and
+staying out of the way of a project that did not ask for it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -50,6 +53,7 @@ def write(pytester: pytest.Pytester, name: str, text: str) -> Path:
 
 @pytest.fixture
 def scenarios(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini("[pytest]\nsmtp_scenarios = scenarios\n")
     write(pytester, "scenarios/x/ok.yaml", OK)
     write(pytester, "scenarios/x/bad.yaml", BAD)
     write(pytester, "scenarios/y/rejected.yml", REJECTED)
@@ -148,7 +152,7 @@ def test_broken_file_is_a_one_line_collection_error(scenarios: pytest.Pytester) 
 
 
 def test_collection_error_for_bad_yaml(pytester: pytest.Pytester) -> None:
-    broken = write(pytester, "scenarios/bad.yaml", "id: a\ncondition: [\n")
+    broken = write(pytester, "bad.smtp.yaml", "id: a\ncondition: [\n")
     result = run(pytester)
     result.assert_outcomes(errors=1)
     assert any(line.strip().startswith(f"{broken}:") and "invalid YAML" in line
@@ -156,19 +160,64 @@ def test_collection_error_for_bad_yaml(pytester: pytest.Pytester) -> None:
     assert "Traceback" not in result.stdout.str()
 
 
-def test_only_scenario_directories_are_collected(pytester: pytest.Pytester) -> None:
-    write(pytester, "elsewhere/x.yaml", "this: is not a scenario\n")
+def test_an_unrelated_project_is_left_alone(pytester: pytest.Pytester) -> None:
+    """Installed, the plugin collects nothing nobody asked for: not even a directory named
+    scenarios, or YAML that happens to look like a scenario."""
+    write(pytester, "tests/scenarios/load.yaml", "users: 100\nramp: 10s\n")
     write(pytester, "scenarios/ok.yaml", OK)
+    write(pytester, "tests/test_plain.py", "def test_plain():\n    pass\n")
     result = run(pytester)
     result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
 
 
-def test_scenario_dirs_ini_option(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nsmtp_scenario_dirs = contract\n")
+def test_ini_option_names_the_scenario_paths(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsmtp_scenarios = contract other/ok.yaml\n")
     write(pytester, "contract/ok.yaml", OK)
+    write(pytester, "other/ok.yaml", OK.replace("x/ok", "x/other"))
     write(pytester, "scenarios/bad.yaml", BAD)
     result = run(pytester)
+    result.assert_outcomes(passed=2)
+
+
+def test_a_file_can_declare_itself_a_scenario(pytester: pytest.Pytester) -> None:
+    write(pytester, "tests/smtp/ok.smtp.yaml", OK)
+    write(pytester, "tests/smtp/other.yaml", BAD)
+    result = run(pytester, "-v")
     result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*ok.smtp.yaml::x/ok[[]netmail[]] PASSED*"])
+
+
+def test_command_line_paths_run_in_addition(pytester: pytest.Pytester) -> None:
+    write(pytester, "elsewhere/ok.yaml", OK)
+    write(pytester, "tests/test_plain.py", "def test_plain():\n    pass\n")
+    result = run(pytester, "tests", "--smtp-scenarios", "elsewhere")
+    result.assert_outcomes(passed=2)
+    result = run(pytester, "--smtp-scenarios", "nowhere")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--smtp-scenarios nowhere: no such file or directory" in result.stderr.str()
+
+
+def test_the_builtin_library_on_request(pytester: pytest.Pytester) -> None:
+    from harness.library import builtin_dir
+    from harness.loader import scenario_files
+
+    result = run(pytester, "--smtp-scenarios", "builtin", "--collect-only", "-q")
+    ids = [line for line in result.stdout.lines if "::" in line]
+    assert len(ids) == len(scenario_files([builtin_dir()])) > 300
+    assert any(line.endswith("::recipients/middle-rejected[netmail]") for line in ids)
+
+
+def test_importing_the_plugin_loads_nothing_heavy() -> None:
+    """pytest imports every installed plugin at start-up: this one must cost nothing and
+    change no global state (the scripted server's settings are its own)."""
+    code = ("import sys, harness.pytest_plugin\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('aiosmtpd', 'netmail', 'yaml', 'jsonschema', 'ruamel', 'trustme') "
+            "or m.startswith('harness.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "['harness.pytest_plugin']"
 
 
 def test_smtp_server_fixture_in_a_test_file(pytester: pytest.Pytester) -> None:
@@ -203,6 +252,31 @@ def test_smtp_server_fixture_in_a_test_file(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*ScenarioError: smtp_server(): server.rcpt*"])
 
 
+def test_a_failing_fixture_test_shows_the_transcript(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_fails="""
+        import smtplib
+
+
+        def test_expects_the_wrong_code(smtp_server):
+            server = smtp_server({"mail": {"reply": "553 5.1.8 bad sender"}})
+            with smtplib.SMTP(server.address, server.port, timeout=3) as client:
+                client.ehlo()
+                assert client.mail("a@example.com")[0] == 250
+
+
+        def test_passes(smtp_server):
+            server = smtp_server()
+            with smtplib.SMTP(server.address, server.port, timeout=3) as client:
+                client.noop()
+        """)
+    result = run(pytester)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*smtp_server transcript (1 of 1, 127.0.0.1:*)*",
+                                 "*S: 220 *", "*C: mail FROM:<a@example.com>*",
+                                 "*S: 553 5.1.8 bad sender*"])
+    assert result.stdout.str().count("smtp_server transcript") == 1
+
+
 def test_unknown_client_is_a_usage_error(scenarios: pytest.Pytester) -> None:
     result = run(scenarios, "--smtp-client", "nosuch")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -222,7 +296,7 @@ def test_a_client_missing_here_is_skipped_with_the_reason(scenarios: pytest.Pyte
 def test_a_scenario_the_client_cannot_express_is_skipped_with_the_reason(
         pytester: pytest.Pytester) -> None:
     """smtplib has no pickup-directory delivery: ``smtp-harness run`` says "not runnable"."""
-    write(pytester, "scenarios/pickup.yaml", """\
+    write(pytester, "scenarios/pickup.smtp.yaml", """\
         id: p/pickup
         condition: delivered
         client: {delivery_method: pickup, pickup_directory: absolute}
@@ -231,3 +305,27 @@ def test_a_scenario_the_client_cannot_express_is_skipped_with_the_reason(
     result = run(pytester, "--smtp-client", "smtplib", "--smtp-client", "netmail", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*smtplib cannot run this scenario: *pickup*"])
+
+
+def test_a_server_that_broke_itself_fails_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_broken_server="""
+        import smtplib
+
+        from harness.server.smtp import ScriptedSMTP
+
+
+        def test_passes_on_a_broken_server(smtp_server, monkeypatch):
+            async def broken(self, envelope):
+                raise KeyError("a harness bug")
+
+            monkeypatch.setattr(ScriptedSMTP, "end_of_data", broken)
+            server = smtp_server()
+            with smtplib.SMTP(server.address, server.port, timeout=3) as client:
+                try:
+                    client.sendmail("a@example.com", ["b@example.com"], b"hi")
+                except smtplib.SMTPDataError:
+                    pass  # a test that accepts any refusal would pass here
+        """)
+    result = run(pytester)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*the scripted server failed: KeyError: 'a harness bug'*"])

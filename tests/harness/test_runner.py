@@ -466,3 +466,89 @@ def test_envelope_and_message_facts_are_judged(make_scenario: MakeScenario) -> N
     assert bad.status == FAIL
     assert [d.split(":")[0] for d in bad.differences] == [
         "server.mail_from", "server.message_connections", "server.message.headers.From"]
+
+
+REFUSED_AT_END = """\
+    id: run/refused-at-end
+    condition: server-reply-failed
+    server: {end_of_data: {reply: "554 5.0.0 no"}}
+    expect: {raises: SmtpException, status_code: TransactionFailed}
+    """
+
+
+def test_a_broken_server_is_an_error_not_a_verdict(make_scenario: MakeScenario,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in the scripted server's own code becomes a 500 reply in aiosmtpd's hands; a
+    client failing on it could match the expectation. The runner reports an error instead."""
+    from harness.server.smtp import ScriptedSMTP
+
+    scenario = make_scenario(REFUSED_AT_END)
+    assert run_scenario(scenario, NetmailAdapter()).status == PASS
+
+    async def broken(self: ScriptedSMTP, envelope: object) -> str:
+        raise KeyError("a harness bug")
+
+    monkeypatch.setattr(ScriptedSMTP, "end_of_data", broken)
+    verdict = run_scenario(scenario, NetmailAdapter())
+    assert verdict.status == ERROR
+    assert verdict.differences == ("the scripted server failed: KeyError: 'a harness bug'",)
+    assert verdict.transcript is not None
+    assert "harness error: KeyError" in verdict.transcript.render()
+
+
+# asyncio leaves the accepted socket to the garbage collector when the factory raises
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_server_that_cannot_serve_a_connection_is_an_error(
+        make_scenario: MakeScenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """asyncio closes a connection whose protocol cannot be made, and says nothing: a client
+    would see a server that hangs up, which some scenarios expect."""
+    from harness.server.smtp import ScriptedSMTP
+
+    def broken(self: ScriptedSMTP, *args: object) -> None:
+        raise RuntimeError("cannot build")
+
+    monkeypatch.setattr(ScriptedSMTP, "__init__", broken)
+    verdict = run_scenario(make_scenario(DELIVERED), NetmailAdapter())
+    assert verdict.status == ERROR
+    assert verdict.differences[0].startswith(
+        "the scripted server failed: cannot serve a connection: RuntimeError: cannot build")
+
+
+def test_aiosmtpds_own_failure_stays_its_reply(make_scenario: MakeScenario) -> None:
+    """An address aiosmtpd's parser cannot read makes aiosmtpd answer 500, as any aiosmtpd
+    server would: the server's behaviour, judged as such, not a harness error."""
+    scenario = make_scenario("""\
+        id: run/unparsable
+        condition: recipients-failed
+        server: {}
+        message: {from: s@example.com, to: ['a@example.com']}
+        expect: {raises: null}
+        """)
+    verdict = run_scenario(scenario, SmtplibRcpt('()""@[\\\\]()'))
+    assert verdict.status == FAIL
+    assert verdict.transcript is not None and not verdict.transcript.harness_errors
+    assert "S: 500 Error: (AttributeError)" in verdict.transcript.render()
+
+
+class SmtplibRcpt:
+    """A client that sends one RCPT TO with the argument as it is (as smtplib would)."""
+
+    name = "raw-rcpt"
+
+    def __init__(self, argument: str) -> None:
+        self.argument = argument
+
+    def start(self) -> None:
+        pass
+
+    def run(self, request: ClientRequest) -> list[Outcome]:
+        import smtplib
+
+        with smtplib.SMTP(request.host or "", request.port, timeout=5) as client:
+            client.ehlo()
+            client.mail("s@example.com")
+            code, _ = client.rcpt(self.argument)
+        return [Outcome(exception=None if code < 400 else "Refused", status_code=code)]
+
+    def close(self) -> None:
+        pass

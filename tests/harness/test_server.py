@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -10,12 +11,17 @@ import smtplib
 import socket
 import ssl
 import struct
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 import pytest
+from aiosmtpd.handlers import Sink
+from aiosmtpd.smtp import SMTP
 
 from harness.loader import ScenarioError
 from harness.model import ServerScript
@@ -776,6 +782,64 @@ def test_survives_garbage(smtp_server: StartServer) -> None:
         client.command("QUIT")
     assert_still_serving(server)
     assert server.stop().delivered_to == ["ok@example.com"]
+
+
+BOGUS = [f"BOGUS{n}" for n in range(5)]
+"""Five unknown commands: as many as aiosmtpd takes before it hangs up."""
+
+
+def test_scripted_servers_answer_every_unknown_command_and_plain_aiosmtpd_is_untouched(
+        smtp_server: StartServer) -> None:
+    """On one loop, a plain aiosmtpd server still hangs up after its five unknown commands
+    (its BOGUS_LIMIT) while a scripted server refuses each and goes on."""
+
+    async def plain_server() -> asyncio.Server:
+        loop = asyncio.get_running_loop()
+        return await loop.create_server(
+            lambda: SMTP(Sink(), hostname="plain.invalid", loop=loop), HOST, 0)
+
+    async def close(server: asyncio.Server) -> None:
+        server.close()
+        await server.wait_closed()
+
+    scripted = smtp_server()
+    plain = shared_host().call(plain_server())
+    try:
+        with RawClient(plain.sockets[0].getsockname()[1]) as client:
+            assert client.line().startswith(b"220 plain.invalid ")
+            replies = [client.command(verb) for verb in BOGUS]
+            assert replies[-1] == [b"502 5.5.1 Too many unrecognized commands, goodbye.\r\n"]
+            assert client.read_all() == b""
+    finally:
+        shared_host().call(close(plain))
+    with greeted(scripted.port) as client:
+        for verb in BOGUS * 3:
+            assert client.command(verb) == [f'500 Error: command "{verb}" not recognized\r\n'
+                                            .encode()]
+        assert client.command("NOOP") == [b"250 OK\r\n"]
+        client.command("QUIT")
+
+
+def test_importing_and_running_the_server_leaves_aiosmtpd_settings_alone() -> None:
+    """A process's own aiosmtpd servers keep aiosmtpd's defaults: no module global or logger
+    of aiosmtpd's is changed by importing harness.server or by a scripted server running."""
+    program = textwrap.dedent("""
+        import logging, smtplib
+        import aiosmtpd.smtp
+        before = aiosmtpd.smtp.BOGUS_LIMIT, logging.getLogger("mail.log").handlers[:]
+        from harness.model import ServerScript
+        from harness.server import shared_host
+        server = shared_host().start(ServerScript())
+        with smtplib.SMTP(server.address, server.port, timeout=3) as client:
+            client.ehlo()
+            client.docmd("BOGUS")
+        server.stop()
+        after = aiosmtpd.smtp.BOGUS_LIMIT, logging.getLogger("mail.log").handlers
+        assert after == before, (before, after)
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def test_survives_an_over_long_line(smtp_server: StartServer) -> None:

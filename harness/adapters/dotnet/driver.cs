@@ -1,5 +1,5 @@
 // A driver for System.Net.Mail.SmtpClient speaking the harness's JSON-lines protocol
-// (docs/adapter-protocol.md). One source for both runtimes: compiled once with plain `mcs`,
+// (harness/docs/adapter-protocol.md). One source for both runtimes: compiled once with plain `mcs`,
 // run by Mono or by .NET Core 3.1 and .NET 8 (whose System.dll facade forwards to the real
 // System.Net.Mail).
 //

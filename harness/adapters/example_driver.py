@@ -1,7 +1,10 @@
-"""A process-protocol driver for netmail, for testing the process adapter and the gate.
+"""An example driver of the JSON-lines adapter protocol: netmail, as a separate process.
 
-It runs each request through the in-process netmail adapter and answers in JSON lines. It can
-also misbehave, so that tests can watch the harness catch it:
+``smtp-harness run --client "mine=cmd:python -m harness.adapters.example_driver"`` runs it.
+It shows the protocol's whole loop (the hello, one request and one answer per line, flushed);
+a driver for a client in another language has the same shape, with its own client in place of
+the in-process netmail adapter (``smtp-harness docs adapter-protocol``). It can also misbehave,
+to watch the harness refuse to call that green (and the tests use it so):
 
 - ``--lie``: report SmtpException wherever netmail raised a recipient exception;
 - ``--unavailable``: answer every request "unavailable" (the harness must not call that green);
