@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import json
 import os
 import signal
@@ -36,6 +35,7 @@ from .report.json_report import write_json
 from .report.junit import write_junit
 from .report.markdown import write_markdown
 from .report.progress import Progress
+from .report.provenance import tool_version
 from .report.table import causes_text, render_table, summary
 from .runner import DEFAULT_JOBS, run_all
 from .schema import SCENARIO_SCHEMA
@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="smtp-harness", description="Run SMTP conformance scenarios against clients "
         "(run), gate CI on a baseline (run --baseline), serve one scripted server (serve), "
         "and write, list, validate and profile scenario files.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {tool_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run scenarios against clients and print verdicts",
@@ -185,13 +185,6 @@ invalid scenario file, or a client that cannot start.
 """
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("smtp-conformance")
-    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
-        return "(not installed)"
-
-
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
@@ -223,7 +216,7 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
 def _paths(args: argparse.Namespace) -> list[Path]:
     """The paths a command reads (``library.select``), saying where a default came from."""
     selection = select(args.paths, args.builtin)
-    if selection.origin == "builtin":  # the one default a user might not expect: say so
+    if selection.describe():
         print(selection.describe(), file=sys.stderr)
     return selection.paths
 

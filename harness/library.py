@@ -60,11 +60,10 @@ class Selection:
     """``named``, ``project`` or ``builtin`` (the latter two when no path was given)."""
 
     def describe(self) -> str:
-        if self.origin == "builtin":
-            return f"scenarios: the built-in library ({self.paths[-1]})"
-        if self.origin == "project":
-            return f"scenarios: the project's {self.paths[0]}"
-        return ""
+        """What a command says on stderr when it fell back to the built-in library (the one
+        default a user might not expect); nothing otherwise."""
+        return f"scenarios: the built-in library ({self.paths[-1]})" \
+            if self.origin == "builtin" else ""
 
 
 def select(paths: Sequence[Path], builtin: bool) -> Selection:

@@ -24,6 +24,7 @@ import pytest
 from harness.library import builtin_dir
 from harness.loader import scenario_files
 
+from ..fixture_recipes import defined_tests, recipe_modules
 from .harness_cli import REPO
 
 _NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "reports", "build", "dist", "*.egg-info",
@@ -104,6 +105,9 @@ def test_the_commands_a_new_user_tries(installed: Installed) -> None:
     mine = installed.run("smtp-harness", "run", "-k", "mine")
     assert mine.returncode == 0 and "1 scenario x 1 client: 1 pass" in mine.stdout
     shutil.rmtree(installed.project / "scenarios")
+    profile = installed.run("smtp-harness", "profile", "--client", "smtplib")
+    assert profile.returncode == 2
+    assert "is part of an installed package; name your own scenario files" in profile.stderr
     netmail = installed.run("python", "-m", "netmail", "--help")
     assert netmail.returncode == 0 and "usage: python -m netmail" in netmail.stdout
 
@@ -130,11 +134,10 @@ def test_an_unrelated_project_and_the_fixture_recipes(installed: Installed) -> N
     (tests / "scenarios" / "x.yaml").write_text("users: 100\nramp: 10s\n", encoding="utf-8")
     (tests / "test_plain.py").write_text("def test_plain():\n    pass\n", encoding="utf-8")
     docs = Path(installed.run("smtp-harness", "docs", "fixtures", "--path").stdout.strip())
-    section = docs.read_text(encoding="utf-8").split("\n## Recipes\n", 1)[1].split("\n## ")[0]
-    recipes = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    recipes = recipe_modules(docs.read_text(encoding="utf-8"))
     for number, recipe in enumerate(recipes):
         (tests / f"test_recipe_{number}.py").write_text(recipe, encoding="utf-8")
-    expected = 1 + sum(len(re.findall(r"^def test_", r, re.MULTILINE)) for r in recipes)
+    expected = 1 + len(defined_tests(recipes))
     result = installed.run("pytest", "-q", "-p", "no:cacheprovider")
     assert result.returncode == 0, result.stdout[-3000:]
     assert re.search(rf"^{expected} passed in ", result.stdout, re.MULTILINE), result.stdout

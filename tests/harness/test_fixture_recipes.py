@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from harness.manual import topic_path
+
+from ..fixture_recipes import defined_tests, recipe_modules
 
 pytest_plugins = ["pytester"]
 
@@ -14,14 +14,11 @@ QUIET = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:xdist", "-
 
 
 def recipes() -> list[str]:
-    """The Python blocks of the "Recipes" section, each a complete test module."""
-    text = topic_path("fixtures").read_text(encoding="utf-8")
-    section = text.split("\n## Recipes\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    return recipe_modules(topic_path("fixtures").read_text(encoding="utf-8"))
 
 
 def test_there_are_recipes_for_each_behaviour() -> None:
-    names = re.findall(r"^def (test_\w+)", "\n".join(recipes()), re.MULTILINE)
+    names = defined_tests(recipes())
     for behaviour in ("partial_rcpt_reject", "auth_reject", "no_starttls", "slow_reply",
                       "starttls_trusted"):
         assert any(behaviour in name for name in names), behaviour
@@ -31,6 +28,5 @@ def test_every_recipe_passes(pytester: pytest.Pytester) -> None:
     blocks = recipes()
     for number, block in enumerate(blocks):
         pytester.makepyfile(**{f"test_recipe_{number}": block})
-    tests = sum(len(re.findall(r"^def test_", block, re.MULTILINE)) for block in blocks)
     result = pytester.runpytest_subprocess(*QUIET)
-    result.assert_outcomes(passed=tests)
+    result.assert_outcomes(passed=len(defined_tests(blocks)))
