@@ -28,6 +28,7 @@ from .loader import ScenarioError, load_scenario, load_scenarios
 from .manual import topic_path, topics
 from .model import REFERENCE_CLIENTS, Expectation, Scenario
 from .profiles import departure_kinds, observe, reason_for, write_profile
+from .record.command import add_parser as add_record_parser
 from .report.baseline import compare, read_baseline, update_baseline
 from .report.fit import terminal_width
 from .report.html import write_html
@@ -161,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--path", action="store_true", help="print the file's path instead")
     docs.set_defaults(command=_docs)
     add_diff_parser(commands)
+    add_record_parser(commands)
     return parser
 
 

@@ -25,6 +25,7 @@ from .model import (
     NO_INNER,
     NO_STATUS,
     REFERENCE_CLIENTS,
+    TO_COMPLETE,
     Action,
     AttachmentSpec,
     ClientSpec,
@@ -33,6 +34,7 @@ from .model import (
     MessageFacts,
     MessageSpec,
     PartFacts,
+    Recorded,
     Sasl,
     Scenario,
     ServerFacts,
@@ -98,6 +100,11 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
+
+
+def load_scenario_text(text: str, path: Path) -> Scenario:
+    """A scenario from its text, located as if it were the file ``path``."""
+    return scenario_from_data(_parse_yaml(text, path), path)
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -194,6 +201,10 @@ def _read_yaml(path: Path) -> Any:
         raise ScenarioError(path, 1, "", f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise ScenarioError(path, 0, "", exc.strerror or str(exc)) from None
+    return _parse_yaml(text, path)
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
     try:
         documents = list(yaml.load_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
@@ -234,6 +245,10 @@ def _problem(error: jsonschema.ValidationError) -> tuple[list[Any], str]:
         if extra:
             at.append(extra[0])
             message = _unknown("unknown field", extra[0], sorted(allowed))
+    elif error.validator == "enum" and at == ["expect", "raises"] and (
+            error.instance == TO_COMPLETE):
+        message = ("left for you by smtp-harness record, which cannot see what the client "
+                   "raised: write the exception the contract says (null: the send succeeds)")
     elif error.validator == "enum":
         choices = ["null" if c is None else str(c) for c in error.validator_value]
         message = _unknown(f"{error.instance!r} is not one of the allowed values",
@@ -309,7 +324,12 @@ def _build(path: Path, data: dict[str, Any]) -> Scenario:
         message=_message(data["message"]) if "message" in data else MessageSpec(),
         expect=expect,
         profiles=profiles,
+        recorded=_recorded(data["recorded"]) if "recorded" in data else None,
     )
+
+
+def _recorded(data: dict[str, Any]) -> Recorded:
+    return Recorded(**{**data, "notes": tuple(data.get("notes", ()))})
 
 
 def _profile(expect: Expectation, data: dict[str, Any], at: list[Any]) -> Expectation:

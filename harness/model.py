@@ -74,6 +74,9 @@ SERVER_FIELDS = ("connections", "commands", "data_sent", "delivered_to", "messag
                  "message_connections", "message")
 UNCHECKABLE = (*OUTCOME_FIELDS, *(f"server.{name}" for name in SERVER_FIELDS))
 """Every field a profile may stop checking, by naming it in ``unchecked`` (never ``raises``)."""
+TO_COMPLETE = "TO-BE-COMPLETED"
+"""``expect.raises`` of a file ``smtp-harness record`` wrote without seeing the client's
+outcome: refused, at its line, until the user writes the outcome the contract says."""
 NO_STATUS = -1000
 """``status_code: null`` in a file: the exception must carry no status code at all."""
 
@@ -244,6 +247,20 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """Where a recorded scenario's server came from (``smtp-harness record``): the real
+    server and its configuration, and what the replay cannot reproduce of the session."""
+
+    server: str
+    configuration: str | None = None
+    upstream: str | None = None
+    date: str | None = None
+    client: str | None = None
+    timing: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     id: str
     condition: str
@@ -255,6 +272,7 @@ class Scenario:
     message: MessageSpec | None
     expect: Expectation
     profiles: tuple[tuple[str, Expectation], ...] = ()
+    recorded: Recorded | None = None
 
     @property
     def needs(self) -> frozenset[str]:

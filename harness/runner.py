@@ -45,7 +45,7 @@ def run_scenario(scenario: Scenario, adapter: Adapter, contract_only: bool = Fal
     server = shared_host().start(scenario.server) if scenario.server else None
     try:
         with _closed_port() as unused_port, _pickup_directory(scenario) as pickup:
-            request = _request(scenario, server.port if server else unused_port, pickup)
+            request = request_for(scenario, server.port if server else unused_port, pickup)
             try:
                 outcomes = adapter.run(request)
             except NotRunnable as reason:
@@ -177,7 +177,8 @@ def _await(scenario: Scenario, adapter: Adapter, future: Future[Verdict],
                              None, time.monotonic() - started)
 
 
-def _request(scenario: Scenario, port: int, pickup: str | None) -> ClientRequest:
+def request_for(scenario: Scenario, port: int, pickup: str | None) -> ClientRequest:
+    """What the client is asked to do for ``scenario``, its server at ``port``."""
     spec = scenario.client
     directory = pickup if spec.pickup_directory == "absolute" else spec.pickup_directory
     return ClientRequest(

@@ -22,7 +22,10 @@ STATUS_CODE = {
                    "that does not check reply digits may report others); null: the exception "
                    "carries no status code.",
 }
-REPLY_LINE = {"type": "string", "maxLength": 4096, "pattern": r"^[0-9]{3}([ -]|$)",
+MAX_REPLY_LINE, MAX_REPLY_LINES, MAX_RAW = 4096, 100, 65536
+"""The longest reply line, the most lines of a ``reply``, the longest ``raw`` piece."""
+REPLY_LINE = {"type": "string", "maxLength": MAX_REPLY_LINE,
+              "pattern": r"^[0-9]{3}([ -]|$)",
                "description": "A reply line starts with its three-digit code; bytes that are "
                               "not a reply go in raw."}
 _IDENTIFIER = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.]*$", "maxLength": 200}
@@ -34,13 +37,13 @@ _ACTION = {
         "reply": {
             "description": "Reply line(s), code included: '550 5.1.1 No such user'.",
             "oneOf": [REPLY_LINE, {"type": "array", "items": REPLY_LINE, "minItems": 1,
-                                    "maxItems": 100}],
+                                    "maxItems": MAX_REPLY_LINES}],
         },
         "raw": {"description": "Bytes sent exactly as written (no CRLF added); a list: "
                                "pieces written one by one, interval seconds apart.",
-                "oneOf": [{"type": "string", "maxLength": 65536},
+                "oneOf": [{"type": "string", "maxLength": MAX_RAW},
                           {"type": "array", "minItems": 2, "maxItems": 100,
-                           "items": {"type": "string", "maxLength": 65536}}]},
+                           "items": {"type": "string", "maxLength": MAX_RAW}}]},
         "interval": {"type": "number", "minimum": 0, "maximum": 60,
                      "description": "Seconds between the pieces of a raw list."},
         "delay": {"type": "number", "minimum": 0, "maximum": 60,
@@ -243,6 +246,28 @@ def _expectation(raises: dict[str, Any], *, needs_why: bool) -> dict[str, Any]:
     return schema
 
 
+_RECORDED = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["server"],
+    "description": "Where a recorded scenario's server script came from (smtp-harness record).",
+    "properties": {
+        "server": {"type": "string", "minLength": 1, "maxLength": 500,
+                   "description": "The real server: its name and version, or its greeting."},
+        "configuration": {"type": "string", "maxLength": 200,
+                          "description": "The server's configuration the session met."},
+        "upstream": {"type": "string", "maxLength": 300},
+        "date": {"type": "string", "maxLength": 40},
+        "client": {"type": "string", "maxLength": 200,
+                   "description": "The client that was recorded (its outcome is expect's "
+                                  "starting point)."},
+        "timing": {"type": "boolean", "description": "The server's delays are replayed."},
+        "notes": {"type": "array", "maxItems": 100,
+                  "items": {"type": "string", "maxLength": 2000},
+                  "description": "What the replay cannot reproduce of the recorded session."},
+    },
+}
+
 SCENARIO_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://smtp-conformance.invalid/scenario.schema.json",
@@ -257,6 +282,7 @@ SCENARIO_SCHEMA: dict[str, Any] = {
         "server": _SERVER,
         "client": _CLIENT,
         "message": _MESSAGE,
+        "recorded": _RECORDED,
         "expect": _expectation({"enum": [*CONTRACT_EXCEPTIONS, *ARGUMENT_EXCEPTIONS, None]},
                               needs_why=False),
         "profiles": {

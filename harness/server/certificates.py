@@ -39,20 +39,26 @@ def _authority(name: str) -> trustme.CA:
 
 
 @functools.cache
-def server_context(kind: str) -> ssl.SSLContext:
+def _leaf(kind: str) -> trustme.LeafCert:
+    """The leaf certificate of a kind, issued once per process: server contexts and PEM files
+    (for real servers such as Postfix) then present the same certificate."""
     if kind == "trusted":
-        leaf = _authority("harness").issue_cert(*HOSTS, key_type=RSA)
-    elif kind == "unknown-ca":
-        leaf = _authority("unknown").issue_cert(*HOSTS, key_type=RSA)
-    elif kind == "wrong-host":
-        leaf = _authority("harness").issue_cert("wrong-host.invalid", key_type=RSA)
-    elif kind == "expired":
+        return _authority("harness").issue_cert(*HOSTS, key_type=RSA)
+    if kind == "unknown-ca":
+        return _authority("unknown").issue_cert(*HOSTS, key_type=RSA)
+    if kind == "wrong-host":
+        return _authority("harness").issue_cert("wrong-host.invalid", key_type=RSA)
+    if kind == "expired":
         now = datetime.datetime.now(datetime.UTC)
-        leaf = _authority("harness").issue_cert(
+        return _authority("harness").issue_cert(
             *HOSTS, not_before=now - datetime.timedelta(days=730),
             not_after=now - datetime.timedelta(days=365), key_type=RSA)
-    else:
-        raise ValueError(f"unknown certificate kind {kind!r}")
+    raise ValueError(f"unknown certificate kind {kind!r}")
+
+
+@functools.cache
+def server_context(kind: str) -> ssl.SSLContext:
+    leaf = _leaf(kind)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     # Old clients must be able to connect to be certified: Mono's SmtpClient speaks only TLS 1.0.
     with warnings.catch_warnings():  # TLSv1 is deprecated, and that is the point here
@@ -61,6 +67,17 @@ def server_context(kind: str) -> ssl.SSLContext:
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
     leaf.configure_cert(context)
     return context
+
+
+def pem_files(directory: Path, kind: str = "trusted") -> tuple[Path, Path]:
+    """Write the private key and the certificate chain (leaf first) of a kind as PEM files in
+    ``directory``, for a real server that reads files (Postfix); returns (key, chain)."""
+    leaf = _leaf(kind)
+    key, chain = directory / f"{kind}.key", directory / f"{kind}.pem"
+    leaf.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+    chain.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    return key, chain
 
 
 @functools.cache

@@ -424,7 +424,11 @@ class ScriptedSMTP(SMTP):
         self._transcript.note(self._connection, "note", "reset" if reset else "drop")
         transport = self._stream_transport()
         if not reset and transport.can_write_eof():
-            transport.write_eof()
+            try:
+                transport.write_eof()
+            except OSError:  # the client has already gone (it closed after its QUIT)
+                transport.abort()
+                return
             if self._mode == "data":  # what is read from now on is ignored, not data
                 self._data = bytearray(self._data_read())
             self._draining = True

@@ -93,10 +93,11 @@ class Transcript:
         return {"connections": self.connections, "commands": commands,
                 "data_sent": "DATA" in commands, "delivered_to": self.delivered_to,
                 "messages": sum(1 for m in self.messages if m.delivered),
-                "mail_from": self._arguments("MAIL FROM:"), "rcpt_to": self._arguments("RCPT TO:"),
+                "mail_from": self.mail_arguments("MAIL FROM:"),
+                "rcpt_to": self.mail_arguments("RCPT TO:"),
                 "message_connections": [m.connection for m in self.messages if m.delivered]}
 
-    def _arguments(self, prefix: str) -> list[str]:
+    def mail_arguments(self, prefix: str) -> list[str]:
         """What followed ``prefix`` in each client line that starts with it (any case)."""
         return [text[len(prefix):].lstrip() for _, _, kind, text in self._rows
                 if kind == "client" and text[:len(prefix)].upper() == prefix]

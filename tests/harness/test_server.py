@@ -136,6 +136,21 @@ def test_greeting_delay(smtp_server: StartServer) -> None:
     assert 0.35 <= waited < 1.5
 
 
+def test_a_drop_after_the_client_has_gone_is_no_harness_error(smtp_server: StartServer
+                                                                ) -> None:
+    """``quit: {drop: after}`` meets a client that reset the connection right after its QUIT
+    (.NET 8 does): closing a socket already gone is the end of the session, not a failure of
+    the scripted server (it was: ENOTCONN from write_eof, an error verdict)."""
+    server = smtp_server({"quit": {"reply": "221 2.0.0 Bye", "drop": "after"}})
+    for _ in range(20):
+        with socket.create_connection((server.address, server.port), 3) as sock:
+            sock.recv(1024)  # the greeting
+            sock.sendall(b"QUIT\r\n")  # then gone: the 221 meets a closed socket (a RST)
+    transcript = server.stop()
+    assert transcript.connections == 20
+    assert transcript.harness_errors == []
+
+
 def test_drop_before_greeting(smtp_server: StartServer) -> None:
     server = smtp_server({"greeting": {"drop": "before"}})
     with RawClient(server.port) as client:

@@ -1,0 +1,1 @@
+"""A real Postfix on loopback (instance.py), and the tests that check its configurations."""
