@@ -15,6 +15,9 @@ from typing import Any, NamedTuple
 STEPS = ("greeting", "ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data", "end_of_data",
          "rset", "quit")
 """Points of a session a script can act on; each names the command it answers."""
+STEP_OF_VERB = {"EHLO": "ehlo", "HELO": "helo", "STARTTLS": "starttls", "AUTH": "auth",
+                "MAIL": "mail", "RCPT": "rcpt", "DATA": "data", "RSET": "rset", "QUIT": "quit"}
+"""The step that answers each command (the greeting and the end of data answer none)."""
 
 REFERENCE_CLIENTS = ("netmail", "netmail-async")
 """Clients held to the documentation itself: they can have no profile (``run --reference``

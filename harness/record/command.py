@@ -235,10 +235,13 @@ def _listening(args: argparse.Namespace, upstream: tuple[str, int], listen: tupl
 
 
 def _unreachable(live: LiveRun) -> bool:
+    """Nothing worth writing: the server was not reached, the client never came, or the
+    proxy itself failed (its recording cannot be trusted)."""
     notes = [n for c in live.recording.connections for n in c.notes
              if n.startswith("could not connect")]
-    if notes or not live.recording.connections:
-        print(f"error: {notes[0] if notes else 'the client never connected to the proxy'}",
+    problems = notes + live.transcript.harness_errors
+    if problems or not live.recording.connections:
+        print(f"error: {problems[0] if problems else 'the client never connected to the proxy'}",
               file=sys.stderr)
         return True
     return False

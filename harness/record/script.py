@@ -69,7 +69,7 @@ def replay_script(recording: Recording, timing: bool) -> Replay:
     if len(recording.connections) > 1:
         notes.append(f"{len(recording.connections)} connections: each step's replies are "
                      "replayed in order across them.")
-    return Replay(server, notes, tls, sasl is not None or bool(recording.exchanges("auth")))
+    return Replay(server, notes, tls, bool(recording.exchanges("auth")))
 
 
 def _actions(recording: Recording, step: str, timing: bool,

@@ -10,12 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-STEP_OF_VERB = {"EHLO": "ehlo", "HELO": "helo", "STARTTLS": "starttls", "AUTH": "auth",
-                "MAIL": "mail", "RCPT": "rcpt", "DATA": "data", "RSET": "rset", "QUIT": "quit"}
-"""Commands a scenario's server script can answer; any other verb is kept as ``other``."""
+from ..model import STEP_OF_VERB
+from ..server.script import address_of
 
 _REPLY_LINE = re.compile(rb"\d{3}([ -].*)?\r\n", re.DOTALL)
-_ADDRESS = re.compile(r"<([^<>]*)>")
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class Exchange:
     """A command (or the greeting, or the end of the data) and what the server did."""
 
     step: str
-    """``greeting``, ``end_of_data``, a key of ``STEP_OF_VERB``'s values, or ``other``."""
+    """``greeting``, ``end_of_data``, one of ``STEP_OF_VERB``'s values, or ``other``."""
     command: str | None = None
     """The command line without its line end; an AUTH command is its verb and mechanism."""
     replies: list[Reply] = field(default_factory=list)
@@ -78,8 +76,9 @@ class Exchange:
     @property
     def address(self) -> str | None:
         """The address a MAIL or RCPT command names."""
-        found = _ADDRESS.search(self.command or "")
-        return found.group(1) if found else None
+        if self.step not in ("mail", "rcpt") or self.command is None:
+            return None
+        return address_of(self.command.partition(" ")[2])
 
     @property
     def final(self) -> Reply | None:

@@ -16,6 +16,7 @@ import yaml
 
 from ..model import TO_COMPLETE
 from ..outcome import Outcome, status_name
+from ..server.script import address_of
 from ..server.transcript import Transcript
 from .script import PLACEHOLDER_CREDENTIALS, Replay, replay_script
 from .session import Recording
@@ -72,19 +73,15 @@ def seen_client(replay: Replay, timeout: float) -> dict[str, Any]:
 
 
 def seen_message(transcript: Transcript) -> dict[str, Any]:
-    """For a recording without a client: the envelope of the first transaction it sent."""
+    """For a recording without a client: the envelope it sent (every RCPT, in order)."""
     senders = transcript.mail_arguments("MAIL FROM:")
     recipients = transcript.mail_arguments("RCPT TO:")
     message: dict[str, Any] = {}
     if senders:
-        message["from"] = _address(senders[0])
+        message["from"] = address_of(senders[0])
     if recipients:
-        message["to"] = [_address(r) for r in recipients]
+        message["to"] = [address_of(r) for r in recipients]
     return message
-
-
-def _address(argument: str) -> str:
-    return argument.split(">", 1)[0].lstrip("<") if argument.startswith("<") else argument
 
 
 def condition_of(expect: dict[str, Any]) -> str:

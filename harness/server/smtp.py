@@ -35,7 +35,7 @@ from typing import Any, cast
 import aiosmtpd
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
 
-from ..model import DEFAULT_ACTION, Action, Sasl, ServerScript
+from ..model import DEFAULT_ACTION, STEP_OF_VERB, Action, Sasl, ServerScript
 from .certificates import server_context
 from .grammar import well_formed_code
 from .script import ScriptCursor, address_of
@@ -43,8 +43,6 @@ from .transcript import REDACTED, ReceivedMessage, Transcript
 
 HOSTNAME = "harness.invalid"
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
-_STEP_OF_VERB = {"EHLO": "ehlo", "HELO": "helo", "STARTTLS": "starttls", "AUTH": "auth",
-                 "MAIL": "mail", "RCPT": "rcpt", "DATA": "data", "RSET": "rset", "QUIT": "quit"}
 
 _READS = ("read", "readexactly", "readline", "readuntil")
 """The ``StreamReader`` methods aiosmtpd reads the client with."""
@@ -355,7 +353,7 @@ class ScriptedSMTP(SMTP):
     async def _scripted(self, verb: str, command: _Command, arg: str | None) -> None:
         if self._draining:
             return
-        step = _STEP_OF_VERB.get(verb)
+        step = STEP_OF_VERB.get(verb)
         if verb == "AUTH" and arg:
             mechanism, _, rest = arg.partition(" ")  # RFC 4954: names are case-insensitive
             arg = f"{mechanism.upper()} {rest}".strip()

@@ -9,8 +9,6 @@ outcome the live session gave).
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 from pathlib import Path
 
 import pytest
@@ -131,12 +129,12 @@ def test_credentials_never_reach_the_file_or_the_transcript(mechanism: str, acce
 
 
 def _encodings(user: str, password: str) -> list[str]:
-    """The secrets as they cross the wire: plain, in base64 alone and as PLAIN's one blob."""
+    """The secrets as they cross the wire: plain, in base64 alone, as PLAIN's one blob, and
+    the start of CRAM-MD5's answer ("alice <digest>": six bytes, two whole base64 groups)."""
     def b64(text: str) -> str:
         return base64.b64encode(text.encode()).decode()
-    digest = hmac.new(password.encode(), b"x", hashlib.md5).hexdigest()[:8]
     return [password, b64(user), b64(password), b64(f"\0{user}\0{password}"),
-            b64(f"{user}\0{user}\0{password}"), digest]
+            b64(f"{user}\0{user}\0{password}"), b64(f"{user} ")]
 
 
 def test_an_unreachable_server_is_a_note_and_the_client_is_reset(tmp_path: Path) -> None:
@@ -149,3 +147,28 @@ def test_an_unreachable_server_is_a_note_and_the_client_is_reset(tmp_path: Path)
                               upstream_context(ca_file()))
     assert live.outcomes[-1].exception == "SmtpException"
     assert live.recording.connections[0].notes[0].startswith("could not connect")
+
+
+def test_a_failure_of_the_proxy_itself_is_a_harness_error_and_nothing_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.cli import main
+    from harness.record import proxy
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("planted")
+
+    monkeypatch.setattr(proxy._Relay, "_answered", broken)
+    scenario = find_scenario("recipients/middle-rejected")
+    assert scenario.server is not None
+    upstream = shared_host().start(scenario.server)
+    try:
+        live = send_through_proxy(make_adapter("netmail"), scenario,
+                                  (upstream.address, upstream.port), upstream_context())
+        out = tmp_path / "never.yaml"
+        status = main(["record", "--upstream", f"127.0.0.1:{upstream.port}", "--client",
+                       "netmail", "--out", str(out)])
+    finally:
+        upstream.stop()
+    assert live.transcript.harness_errors == [
+        "the recording proxy failed: RuntimeError: planted"]
+    assert status == 2 and not out.exists()
