@@ -23,6 +23,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, fields, replace
 
+from harness.shard import scripted_wait
 from tests.real_programs import in_ci
 
 from . import SHORT, SIZES, Sizes
@@ -47,7 +48,6 @@ from .harness_bench import (
     per_scenario_seconds,
     run_suite,
     scale_point,
-    scripted_wait,
     time_alone,
 )
 from .instructions import MISSING as COUNTING_MISSING

@@ -154,14 +154,6 @@ def per_scenario_seconds(scenarios: list[Scenario]) -> list[float]:
     return times
 
 
-def scripted_wait(scenario: Scenario) -> float:
-    """How long a scenario waits on purpose: its delays, cut short by the client's timeout;
-    0 when it has none or when a client state (a cancelled send) ends them."""
-    if scenario.server is None or scenario.client.state:
-        return 0.0
-    return min(scenario.server.max_delay, scenario.client.timeout) * scenario.client.sends
-
-
 def generated(base: list[Scenario], count: int) -> list[Scenario]:
     """``count`` scenarios: copies of ``base`` in turn, each with its own id."""
     return [replace(s, id=f"{s.id}~{i}") for i, s in enumerate(islice(cycle(base), count))]

@@ -22,30 +22,26 @@ from smtp_contract import CONDITIONS
 from .adapters import Adapter, canonical, make_adapter
 from .adapters.process import AdapterError, ClientUnavailable
 from .diff.command import add_parser as add_diff_parser
+from .gate import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Outputs, Run, check_baseline, conclude
 from .keyword import keyword_filter
 from .library import PROJECT_DIRECTORY, builtin_dir, find_scenario, project_dir, select
 from .loader import ScenarioError, load_scenario, load_scenarios
 from .manual import topic_path, topics
+from .merge import MergeError, merge
 from .model import REFERENCE_CLIENTS, Expectation, Scenario
 from .profiles import departure_kinds, observe, reason_for, write_profile
 from .record.command import add_parser as add_record_parser
-from .report.baseline import compare, read_baseline, update_baseline
-from .report.fit import terminal_width
-from .report.html import write_html
-from .report.json_report import write_json
-from .report.junit import write_junit
-from .report.markdown import write_markdown
 from .report.progress import Progress
 from .report.provenance import tool_version
-from .report.table import causes_text, render_table, summary
-from .runner import DEFAULT_JOBS, run_all
+from .report.result import Result
+from .runner import DEFAULT_JOBS, each_verdict, run_all
 from .schema import SCENARIO_SCHEMA
 from .server import ca_file, shared_host
 from .server.transcript import render_event
+from .shard import Shard, cut, parse_shard
 from .template import starting_point
-from .verdict import DEVIATES, ERROR, FAIL, Verdict
+from .verdict import DEVIATES, Verdict
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _INSTALLED = {"site-packages", "dist-packages"}
 
 
@@ -79,15 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                           "(below); default: netmail")
     run.add_argument("-j", "--jobs", type=_positive, default=DEFAULT_JOBS,
                      help=f"scenarios run at once (default {DEFAULT_JOBS})")
-    run.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
-    run.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
-    run.add_argument("--html", type=Path, metavar="FILE", help="write the HTML matrix report")
-    run.add_argument("--markdown", type=Path, metavar="FILE",
-                     help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
-    run.add_argument("--baseline", type=Path, metavar="FILE",
-                     help="fail only on regressions against this baseline file")
-    run.add_argument("--update-baseline", action="store_true",
-                     help="write the results into the --baseline file")
+    _add_outputs(run)
     run.add_argument("--reference", action="append", default=[], metavar="NAME",
                      help="hold this client to the documentation too: a profile for it is an "
                           "error (netmail and netmail-async always are)")
@@ -100,7 +88,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-x", "--exitfirst", action="store_true",
                      help="stop at the first failure or error (what has not run is not "
                           "reported; no baseline is written)")
+    run.add_argument("--shard", type=_shard, metavar="K/N",
+                     help="run part K of N of the selection (balanced by each scenario's "
+                          "waits; the same parts on every machine); merge the parts' --json "
+                          "with smtp-harness merge")
     run.set_defaults(command=_run)
+
+    merging = commands.add_parser(
+        "merge", help="combine the --json results of shards (run --shard K/N) into one run's "
+                      "verdicts, reports and gate", epilog=_MERGE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    merging.add_argument("parts", nargs="+", type=Path, metavar="PART",
+                         help="each shard's --json file, every part exactly once")
+    _add_outputs(merging)
+    merging.add_argument("-v", "--verbose", action="store_true",
+                         help="explain failures with the full server transcript")
+    merging.set_defaults(command=_merge)
 
     listing = commands.add_parser("list", help="list the scenarios")
     _add_selection(listing)
@@ -187,6 +190,40 @@ invalid scenario file, or a client that cannot start.
 """
 
 
+_MERGE_EPILOG = """\
+The merge prints, writes and gates as one run of the whole selection would: the same table,
+reports, --baseline semantics and exit codes (0 pass, 1 a failure, an error or a regression).
+Exit 2, with nothing written: a part missing or given twice, parts of different selections,
+clients, harness versions or --contract-only, or a part that did not run its whole share (-x).
+One unsharded run's --json merges alone (part 1/1), to write its reports again.
+"""
+
+
+def _add_outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+    parser.add_argument("--html", type=Path, metavar="FILE",
+                        help="write the HTML matrix report")
+    parser.add_argument("--markdown", type=Path, metavar="FILE",
+                        help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
+    parser.add_argument("--baseline", type=Path, metavar="FILE",
+                        help="fail only on regressions against this baseline file")
+    parser.add_argument("--update-baseline", action="store_true",
+                        help="write the results into the --baseline file")
+
+
+def _outputs(args: argparse.Namespace) -> Outputs:
+    return Outputs(args.json, args.junit, args.html, args.markdown, args.baseline,
+                   args.update_baseline)
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
@@ -238,27 +275,22 @@ def _selected(args: argparse.Namespace) -> list[Scenario] | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.update_baseline and args.baseline is None:
-        print("error: --update-baseline needs --baseline FILE", file=sys.stderr)
-        return EXIT_USAGE
+    outputs = _outputs(args)
     if args.exitfirst and args.baseline is not None:  # a partial run cannot be gated
         print("error: --exitfirst cannot be used with --baseline", file=sys.stderr)
         return EXIT_USAGE
-    if args.baseline is not None and not args.update_baseline and not args.baseline.is_file():
-        print(f"error: baseline {args.baseline}: no such file (make one with "
-              f"--update-baseline)", file=sys.stderr)
+    baseline, problem = check_baseline(outputs)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    baseline: dict[str, dict[str, str]] | None = None
-    if args.baseline is not None and args.baseline.exists():
-        try:  # a corrupt baseline is found before the run (also one to update), not after it
-            baseline = read_baseline(args.baseline)
-        except (OSError, ValueError) as error:
-            print(f"error: baseline {args.baseline}: {error}", file=sys.stderr)
-            return EXIT_USAGE
-    scenarios = _selected(args)
-    if scenarios is None:
+    selected = _selected(args)
+    if selected is None:
         return EXIT_USAGE
-    profiled = _profiled_references(scenarios, set(args.reference))
+    scenarios, shard = cut(selected, args.shard or Shard(1, 1))
+    if args.shard is not None:
+        print(f"shard {shard}: {len(scenarios)} of {len(selected)} scenarios "
+              f"(selection {shard.selection})", file=sys.stderr)
+    profiled = _profiled_references(selected, set(args.reference))
     for problem in profiled:
         print(f"error: {problem}", file=sys.stderr)
     if profiled:
@@ -273,67 +305,40 @@ def _run(args: argparse.Namespace) -> int:
         for adapter in adapters:
             adapter.close()
         return EXIT_USAGE
-    if not scenarios:
+    if not selected:
         print("no scenarios selected", file=sys.stderr)
         return EXIT_USAGE
     began, started = datetime.now(UTC), time.monotonic()
     progress = Progress(len(scenarios) * len(adapters), sys.stderr)
-    try:
-        verdicts = run_all(scenarios, adapters, args.jobs, on_verdict=progress,
-                           contract_only=args.contract_only, exitfirst=args.exitfirst)
+    try:  # each verdict becomes its result at once: the messages received are not kept
+        results = [Result.of(verdict) for verdict in each_verdict(
+            scenarios, adapters, args.jobs, on_verdict=progress,
+            contract_only=args.contract_only, exitfirst=args.exitfirst)]
     finally:
         for adapter in adapters:
             adapter.close()
-    elapsed = time.monotonic() - started
-    _print_results(verdicts, elapsed, args.verbose)
-    _write_reports(args, verdicts, summary(verdicts, elapsed), began, elapsed)
-    unjudged = _unjudged_clients(verdicts)
-    if unjudged and args.update_baseline:
-        print(f"FAILED: {unjudged}: no baseline recorded")
-        return EXIT_FAILED
-    if args.update_baseline:
-        try:
-            kept = update_baseline(verdicts, args.baseline)
-        except (OSError, ValueError) as error:
-            print(f"error: baseline {args.baseline}: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        print(f"baseline {args.baseline}: {len(verdicts)} result(s) recorded, {kept} kept "
-              f"from scenarios or clients not in this run")
-        return EXIT_OK
-    if baseline is None:
-        status = EXIT_FAILED if any(v.status in (FAIL, ERROR) for v in verdicts) else EXIT_OK
-    else:
-        status = _gate(args.baseline, baseline, verdicts)
-    if unjudged:  # even a baseline that records it: a client that ran nothing checks nothing
-        print(f"FAILED: {unjudged}")
-        return EXIT_FAILED
-    return status
+    run = Run(began, time.monotonic() - started, args.contract_only, shard,
+              clients=[adapter.name for adapter in adapters])
+    return conclude(results, run, outputs, baseline, args.verbose)
 
 
-def _unjudged_clients(verdicts: list[Verdict]) -> str:
-    """Which clients had no scenario judged at all (every result not runnable or an error),
-    said as a sentence; empty when every client was judged somewhere."""
-    clients = dict.fromkeys(v.client for v in verdicts)
-    judged = {v.client for v in verdicts if v.outcomes}
-    unjudged = [client for client in clients if client not in judged]
-    if not unjudged:
-        return ""
-    return (f"nothing was judged for {', '.join(unjudged)}: every result is not runnable "
-            "or an error, so nothing was checked")
-
-
-def _write_reports(args: argparse.Namespace, verdicts: list[Verdict], text: str,
-                   began: datetime, elapsed: float) -> None:
-    writers = [(args.json, lambda path: write_json(verdicts, path, started=began,
-                                                   elapsed=elapsed,
-                                                   contract_only=args.contract_only)),
-               (args.junit, lambda path: write_junit(verdicts, path)),
-               (args.html, lambda path: write_html(verdicts, text, path)),
-               (args.markdown, lambda path: write_markdown(verdicts, path))]
-    for path, write in writers:
-        if path is not None:
-            write(path)
-            print(f"wrote {path}")
+def _merge(args: argparse.Namespace) -> int:
+    outputs = _outputs(args)
+    baseline, problem = check_baseline(outputs)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        merged = merge(args.parts)
+    except MergeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"merged {len(args.parts)} part(s): {len(merged.results)} results of "
+          f"{merged.shard.scenarios} scenarios (selection {merged.shard.selection})",
+          file=sys.stderr)
+    run = Run(merged.began, merged.elapsed, merged.contract_only, merged.shard, merged.parts,
+              merged.clients)
+    return conclude(merged.results, run, outputs, baseline, args.verbose)
 
 
 def _profiled_references(scenarios: list[Scenario], references: set[str]) -> list[str]:
@@ -341,40 +346,6 @@ def _profiled_references(scenarios: list[Scenario], references: set[str]) -> lis
     return [f"{s.path}:{profile.line}: profiles.{name}: {name} is a reference client "
             "(--reference): it is held to the documentation itself and can have no profile"
             for s in scenarios for name, profile in s.profiles if name in references]
-
-
-def _gate(path: Path, baseline: dict[str, dict[str, str]], verdicts: list[Verdict]) -> int:
-    comparison = compare(baseline, verdicts)
-    for line in comparison.fixed:
-        print(f"fixed: {line}")
-    for regression in comparison.regressions:
-        print(f"REGRESSION: {regression}")
-    print(f"baseline {path}: {len(comparison.regressions)} regression(s), "
-          f"{len(comparison.fixed)} fixed")
-    return EXIT_FAILED if comparison.regressions else EXIT_OK
-
-
-def _print_results(verdicts: list[Verdict], elapsed: float, verbose: bool) -> None:
-    print(render_table(verdicts, colour=_colour(), width=terminal_width(sys.stdout)))
-    failed = [v for v in verdicts if not v.passed]
-    for verdict in failed:
-        print()
-        text = verdict.explain()
-        print(text if verbose else text.split("\n  transcript:")[0])
-    causes = causes_text(verdicts)
-    if causes:
-        print()
-        print(causes)
-    print()
-    print(summary(verdicts, elapsed))
-    # Named again last, so a log cut to its tail (a CI job's) still says which ones failed.
-    for verdict in (v for v in failed if v.status in (FAIL, ERROR)):
-        first = verdict.differences[0] if verdict.differences else ""
-        print(f"{verdict.status.upper()}: {verdict.client} {verdict.scenario.id}: {first}")
-
-
-def _colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 def _list(args: argparse.Namespace) -> int:

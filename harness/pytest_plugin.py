@@ -8,12 +8,20 @@ imports pytest and the standard library only: the harness loads when a scenario 
 or the fixture is used. Items have ids like ``recipients/middle-rejected[netmail]``; ``-k``,
 ``-n`` (xdist) and ``--junitxml`` work as for any test. A failing item prints the differences
 and the server transcript; a scenario the client cannot express ("not runnable" in
-``smtp-harness run``) is skipped with the reason. ``smtp-harness docs fixtures`` documents it.
+``smtp-harness run``) is skipped with the reason. Scenarios mostly wait, so the runs of an
+unbroken series of scenario items start together in the background (``--smtp-jobs``, 16 at
+a time) and each item waits for its own verdict in its turn; an xdist worker looks one item
+ahead. ``smtp-harness docs fixtures`` documents it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+import queue
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +40,8 @@ _ROOTS = pytest.StashKey[list[Path]]()
 """Where scenario files are collected from (resolved)."""
 _SERVERS = pytest.StashKey[list["RunningServer"]]()
 """The servers a test started through the fixture, for its failure report."""
+_AHEAD = pytest.StashKey["_Ahead"]()
+"""The scenario runs of this process started ahead of their items."""
 _SUFFIXES = (".yaml", ".yml")
 _DECLARED = (".smtp.yaml", ".smtp.yml")
 BUILTIN = "builtin"
@@ -46,6 +56,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     metavar="PATH", help="run the scenario files under PATH as tests, in "
                                          "addition to the other arguments; 'builtin' is the "
                                          "built-in library; repeatable")
+    group.addoption("--smtp-jobs", type=int, default=None, dest="smtp_jobs", metavar="N",
+                    help="scenario runs at a time in one process, started ahead of their "
+                         "items so that their waits overlap (default: as many as "
+                         "smtp-harness run, 16); 1 runs each item in its turn")
     parser.addini("smtp_scenarios", type="paths", default=[],
                   help="files or directories whose YAML files are scenarios (relative to the "
                        "ini file); collected where pytest's own collection reaches them")
@@ -54,6 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_ADAPTERS] = {}
     config.stash[_UNAVAILABLE] = {}
+    jobs = config.getoption("smtp_jobs")
+    if jobs is not None and jobs < 1:
+        raise pytest.UsageError(f"--smtp-jobs: {jobs}: must be 1 or more")
     clients = config.getoption("smtp_clients")
     if clients:
         from .adapters import check_client
@@ -88,6 +105,9 @@ def _argument_path(config: pytest.Config, arg: str) -> Path:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    ahead = config.stash.get(_AHEAD, None)
+    if ahead is not None:
+        ahead.close()
     for adapter in config.stash.get(_ADAPTERS, {}).values():
         adapter.close()
 
@@ -113,7 +133,11 @@ class ScenarioFile(pytest.File):
             raise self.CollectError(str(error)) from None
         clients = self.config.getoption("smtp_clients") or ["netmail"]
         for client in dict.fromkeys(canonical(name) for name in clients):
-            yield ScenarioItem.from_parent(self, name=f"{scenario.id}[{client}]",
+            name = f"{scenario.id}[{client}]"
+            # The id given as text, parsed as pytest parses the ids it stores (names, then
+            # params in brackets): derived from the parent, pytest 9 keeps "[client]" in the
+            # name, and --lf would never find the failures it recorded.
+            yield ScenarioItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}",
                                            scenario=scenario, client=client)
 
 
@@ -130,22 +154,18 @@ class ScenarioItem(pytest.Item):
         self.add_marker(pytest.mark.smtp_scenario)
 
     def runtest(self) -> None:
-        from .adapters import make_adapter
-        from .adapters.process import ClientUnavailable
         from .runner import run_scenario
         from .verdict import NOT_RUNNABLE
 
-        adapters, unavailable = self.config.stash[_ADAPTERS], self.config.stash[_UNAVAILABLE]
-        if self.client not in adapters and self.client not in unavailable:
-            try:
-                adapter = make_adapter(self.client)
-                adapter.start()
-                adapters[self.client] = adapter
-            except ClientUnavailable as reason:  # a real program missing here: say which
-                unavailable[self.client] = f"{self.client} cannot run here: {reason}"
-        if self.client in unavailable:
-            pytest.skip(unavailable[self.client])
-        verdict = run_scenario(self.scenario, adapters[self.client])
+        adapter = _adapter(self.config, self.client)
+        if adapter is None:
+            pytest.skip(self.config.stash[_UNAVAILABLE][self.client])
+        ahead = self.config.stash.get(_AHEAD, None)
+        future = ahead.take(self) if ahead is not None else None
+        if future is None:  # not started ahead (--smtp-jobs 1, or a rerun): run it here
+            verdict = run_scenario(self.scenario, adapter)
+        else:
+            verdict = _verdict_of(self, future)
         if verdict.status == NOT_RUNNABLE:  # as `smtp-harness run` counts it: not a failure
             pytest.skip(f"{self.client} cannot run this scenario: {verdict.differences[0]}")
         if not verdict.passed:
@@ -159,6 +179,155 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.scenario.line - 1, f"scenario {self.scenario.id} [{self.client}]"
+
+
+def _adapter(config: pytest.Config, client: str) -> Adapter | None:
+    """The process's adapter for ``client``, started on first use; ``None`` if it cannot run
+    here (the reason is in ``_UNAVAILABLE``): asked once, not once per item."""
+    from .adapters import make_adapter
+    from .adapters.process import ClientUnavailable
+
+    adapters, unavailable = config.stash[_ADAPTERS], config.stash[_UNAVAILABLE]
+    if client not in adapters and client not in unavailable:
+        try:
+            adapter = make_adapter(client)
+            adapter.start()
+            adapters[client] = adapter
+        except ClientUnavailable as reason:  # a real program missing here: say which
+            unavailable[client] = f"{client} cannot run here: {reason}"
+    return adapters.get(client)
+
+
+def _verdict_of(item: ScenarioItem, future: Future[Verdict]) -> Verdict:
+    """Wait for a run started ahead, as ``smtp-harness run`` waits: at most the scenario's
+    budget, so a client that never returns is an error on its own item, never a hang."""
+    from .runner import budget
+    from .verdict import harness_error
+
+    patience = budget(item.scenario)
+    started = time.monotonic()
+    try:
+        return future.result(timeout=patience)
+    except FutureTimeout:
+        return harness_error(item.scenario, item.client,
+                             f"the client did not return within {patience:.1f} s", None,
+                             time.monotonic() - started)
+
+
+class _Ahead:
+    """Scenario runs started before their items' turn, on daemon threads, ``jobs`` at a time.
+
+    Scenarios mostly wait (delays, client timeouts); run one by one, a process sleeps through
+    every wait in series. Each item still takes its own verdict from its own run, in its turn,
+    so reports, ``-x`` and selection are pytest's as ever; a run not yet started when the
+    session ends is cancelled, and a run still going is left behind (daemon threads).
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self._jobs = jobs
+        self._work: queue.SimpleQueue[_Run | None] = queue.SimpleQueue()
+        self._futures: dict[ScenarioItem, Future[Verdict]] = {}
+        self._threads = 0
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._futures
+
+    def start(self, items: Sequence[ScenarioItem]) -> None:
+        """Queue the runs of ``items`` (each once), in order."""
+        from .server import ca_file, shared_host
+        from .server.certificates import server_context
+
+        fresh = [item for item in dict.fromkeys(items) if item not in self._futures]
+        runs = [(item, adapter) for item in fresh
+                if (adapter := _adapter(item.config, item.client)) is not None]
+        if not runs:
+            return
+        # Once per process, before any run's clock: the server loop, and each certificate
+        # (tens of milliseconds of CPU under the GIL, which would stall runs already going).
+        shared_host()
+        for kind in sorted({item.scenario.server.certificate for item, _ in runs
+                            if item.scenario.server and item.scenario.server.certificate}):
+            server_context(kind)
+            ca_file()
+        for item, adapter in runs:
+            future: Future[Verdict] = Future()
+            self._futures[item] = future
+            self._work.put((item.scenario, adapter, future))
+        while self._threads < min(self._jobs, len(self._futures)):
+            self._threads += 1
+            threading.Thread(target=self._serve, name="smtp-scenario", daemon=True).start()
+
+    def take(self, item: ScenarioItem) -> Future[Verdict] | None:
+        """The run started for ``item``, handed over once (a rerun runs afresh)."""
+        return self._futures.pop(item, None)
+
+    def close(self) -> None:
+        """Cancel the runs not started; the threads end when they find the queue's end."""
+        for future in self._futures.values():
+            future.cancel()
+        self._futures.clear()
+        for _ in range(self._threads):
+            self._work.put(None)
+        self._threads = 0
+
+    def _serve(self) -> None:
+        from .runner import run_scenario
+
+        while (run := self._work.get()) is not None:
+            scenario, adapter, future = run
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(run_scenario(scenario, adapter))
+                except BaseException as exc:  # a harness bug: raised on its own item
+                    future.set_exception(exc)
+
+
+_Run = tuple["Scenario", "Adapter", "Future[Verdict]"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Start the runs of the scenario items that are sure to come next in this process.
+
+    In a plain process that is the unbroken series of scenario items from this one on in
+    ``session.items`` (the order pytest runs them in): runs never overlap another kind of
+    test, which may patch what a scenario uses. An xdist worker is handed its items a few at
+    a time by the controller, and under ``--dist worksteal`` may have them taken back; the
+    one it is sure of is ``nextitem``, already taken off its queue: it looks one item ahead.
+    """
+    if not isinstance(item, ScenarioItem):
+        return None
+    config = item.config
+    jobs = config.getoption("smtp_jobs")
+    if jobs is None:
+        from .runner import DEFAULT_JOBS
+
+        jobs = DEFAULT_JOBS
+    if jobs <= 1:
+        return None
+    ahead = config.stash.get(_AHEAD, None)
+    if ahead is None:
+        ahead = config.stash[_AHEAD] = _Ahead(jobs)
+    if hasattr(config, "workerinput"):  # an xdist worker
+        ahead.start([item, *([nextitem] if isinstance(nextitem, ScenarioItem) else [])])
+    elif item not in ahead:
+        ahead.start(_series_from(item))
+    return None
+
+
+def _series_from(item: ScenarioItem) -> list[ScenarioItem]:
+    """``item`` and the scenario items that follow it in ``session.items`` without a break."""
+    items = item.session.items
+    try:
+        first = items.index(item)
+    except ValueError:  # run by something other than pytest's loop: this one alone
+        return [item]
+    series: list[ScenarioItem] = []
+    for following in items[first:]:
+        if not isinstance(following, ScenarioItem):
+            break
+        series.append(following)
+    return series
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, wait
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -91,7 +92,18 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
             jobs: int = DEFAULT_JOBS,
             on_verdict: Callable[[Verdict], None] | None = None,
             contract_only: bool = False, exitfirst: bool = False) -> list[Verdict]:
-    """Run every scenario against every client, ``jobs`` at a time, in input order.
+    """Every verdict of ``each_verdict``, in a list."""
+    return list(each_verdict(scenarios, adapters, jobs, on_verdict, contract_only, exitfirst))
+
+
+def each_verdict(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
+                 jobs: int = DEFAULT_JOBS,
+                 on_verdict: Callable[[Verdict], None] | None = None,
+                 contract_only: bool = False, exitfirst: bool = False) -> Iterator[Verdict]:
+    """Run every scenario against every client, ``jobs`` at a time, yielding the verdicts in
+    input order. The runner lets go of each verdict once it is yielded, so a caller that keeps
+    less than the verdict (a report's ``Result``: the transcript as text, not the messages the
+    server received) runs 10,000 scenarios in the memory of what it keeps.
 
     ``exitfirst``: stop at the first failing verdict (fail or error), cancel what has not
     started and return the verdicts so far, ending with that one: for a caller that only
@@ -104,7 +116,7 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
     """
     _warm_up(scenarios)
     work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None] = queue.Queue()
-    futures = []
+    futures: deque[tuple[Scenario, Adapter, Future[Verdict]]] = deque()
     failed: Future[Verdict] = Future()
     for scenario in scenarios:
         for adapter in adapters:
@@ -117,8 +129,8 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
         work.put(None)
         threading.Thread(target=_worker, args=(work, contract_only), name="scenario",
                          daemon=True).start()
-    verdicts = []
-    for scenario, adapter, future in futures:
+    while futures:
+        scenario, adapter, future = futures.popleft()
         patience = budget(scenario)
         if exitfirst:  # the budget is spent here, waking early if any scenario fails
             wait([future, failed], timeout=patience, return_when=FIRST_COMPLETED)
@@ -128,12 +140,13 @@ def run_all(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
         verdict = _await(scenario, adapter, future, patience)
         if on_verdict is not None:
             on_verdict(verdict)
-        verdicts.append(verdict)
+        del future
         if exitfirst and verdict.status in (FAIL, ERROR):
             for _, _, pending in futures:
                 pending.cancel()
-            break
-    return verdicts
+            yield verdict
+            return
+        yield verdict
 
 
 def _note_failure(done: Future[Verdict], failed: Future[Verdict]) -> None:

@@ -11,6 +11,7 @@ documentation itself, so a report can say how far a client conforms to the contr
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from itertools import zip_longest
@@ -91,15 +92,24 @@ class Verdict:
 
     def explain(self) -> str:
         """The differences, the outcome and the server transcript, for a failure report."""
-        lines = [f"{self.scenario.id} [{self.client}]: {self.status}",
-                 f"  scenario file: {self.scenario.path}:{self.scenario.line}",
-                 f"  condition: {self.scenario.condition}",
-                 *(f"  - {d}" for d in self.differences)]
-        if self.actual is not None and self.actual.message:
-            lines.append(f"  message: {self.actual.message}")
-        if self.transcript is not None:
-            lines += ["  transcript:", *("    " + t for t in self.transcript.render().split("\n"))]
-        return "\n".join(lines)
+        scenario = self.scenario
+        return explanation(f"{scenario.id} [{self.client}]: {self.status}",
+                           f"{scenario.path}:{scenario.line}", scenario.condition,
+                           self.differences, self.actual.message if self.actual else None,
+                           self.transcript.render() if self.transcript else None)
+
+
+def explanation(title: str, place: str, condition: str, differences: Sequence[str],
+                message: str | None, transcript: str | None) -> str:
+    """A verdict explained: where its scenario is, how it differs, the outcome's message and
+    the transcript (None: leave it out); for a verdict and for a report's result alike."""
+    lines = [title, f"  scenario file: {place}", f"  condition: {condition}",
+             *(f"  - {d}" for d in differences)]
+    if message:
+        lines.append(f"  message: {message}")
+    if transcript is not None:
+        lines += ["  transcript:", *("    " + t for t in transcript.split("\n"))]
+    return "\n".join(lines)
 
 
 def judge(scenario: Scenario, client: str, outcomes: list[Outcome],

@@ -22,20 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
+from .result import Result, as_results
 
 _BAD = (FAIL, ERROR)
 VERSION = 2
 
 
-def _key(verdict: Verdict) -> str:
-    return f"{verdict.scenario.id} [{verdict.client}]"
-
-
-def _entry(verdict: Verdict) -> dict[str, str]:
-    entry = {"status": verdict.status,
-             "outcome": verdict.actual.describe() if verdict.actual else "-"}
-    if verdict.status == DEVIATES:
-        entry["why"] = verdict.expected.why or ""
+def _entry(result: Result) -> dict[str, str]:
+    entry = {"status": result.status, "outcome": result.outcome()}
+    if result.status == DEVIATES:
+        entry["why"] = result.why or ""
     return entry
 
 
@@ -44,13 +40,14 @@ def _baseline_json(entries: dict[str, dict[str, str]]) -> str:
                       indent=2, sort_keys=True) + "\n"
 
 
-def update_baseline(verdicts: Sequence[Verdict], path: Path) -> int:
+def update_baseline(items: Sequence[Verdict | Result], path: Path) -> int:
     """Record these verdicts in the baseline file, keeping the entries of everything that did
     not run (a ``-k`` selection updates its part, never erases the rest); returns how many
     entries were kept. A file that is not a baseline raises ``ValueError``, untouched."""
+    results = as_results(items)
     entries = read_baseline(path) if path.exists() else {}
-    kept = len(entries.keys() - {_key(v) for v in verdicts})
-    entries.update({_key(v): _entry(v) for v in verdicts})
+    kept = len(entries.keys() - {r.key for r in results})
+    entries.update({r.key: _entry(r) for r in results})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_baseline_json(entries), encoding="utf-8")
     return kept
@@ -88,13 +85,14 @@ def read_baseline(path: Path) -> dict[str, dict[str, str]]:
     return results
 
 
-def compare(baseline: dict[str, dict[str, str]], verdicts: Sequence[Verdict]) -> Comparison:
+def compare(baseline: dict[str, dict[str, str]],
+            items: Sequence[Verdict | Result]) -> Comparison:
     regressions: list[Regression] = []
     fixed: list[str] = []
-    for verdict in verdicts:
-        key, now = _key(verdict), _entry(verdict)
+    for result in as_results(items):
+        key, now = result.key, _entry(result)
         before = baseline.get(key)
-        found = _regression(before, now, verdict)
+        found = _regression(before, now, result)
         if found is not None:
             regressions.append(Regression(key, *found))
         elif before is not None and _fixed(before["status"], now["status"]):
@@ -107,16 +105,16 @@ def _fixed(was: str, status: str) -> bool:
 
 
 def _regression(before: dict[str, str] | None, now: dict[str, str],
-                verdict: Verdict) -> tuple[str, str] | None:
+                result: Result) -> tuple[str, str] | None:
     """The kind of regression from ``before`` to ``now``, and what it is; None if none."""
-    first = verdict.differences[0] if verdict.differences else now["outcome"]
+    first = result.differences[0] if result.differences else now["outcome"]
     was, status = (before or {}).get("status"), now["status"]
     if before is None:
         return (f"new scenario {status}", first) if status in _BAD else None
     if status in _BAD and was not in _BAD:
         return f"{was} -> {status}", first
     if was == PASS and status in (DEVIATES, NOT_RUNNABLE):
-        why = f"recorded as a deviation: {verdict.expected.why}" if status == DEVIATES else first
+        why = f"recorded as a deviation: {result.why}" if status == DEVIATES else first
         return f"pass -> {status}", why
     if was == DEVIATES and status == NOT_RUNNABLE:
         return "deviates -> not-runnable", first

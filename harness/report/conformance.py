@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from smtp_contract import CONTRACT, DETAIL
 
-from ..verdict import DEVIATES, ERROR, NOT_RUNNABLE, Verdict
+from ..verdict import DEVIATES, ERROR, NOT_RUNNABLE
+from .result import Result
 
 UNRECORDED = "(no profile: the verdict fails)"
 
@@ -49,19 +50,19 @@ class Conformance:
         return text + (f"; {', '.join(extra)}" if extra else "")
 
 
-def conformance(verdicts: Sequence[Verdict]) -> list[Conformance]:
+def conformance(verdicts: Sequence[Result]) -> list[Conformance]:
     """One ``Conformance`` per client, in the order the clients first appear."""
     clients = list(dict.fromkeys(v.client for v in verdicts))
     return [_one(client, [v for v in verdicts if v.client == client]) for client in clients]
 
 
-def cause(verdict: Verdict) -> str:
-    """Why a verdict departs from the documentation: its profile's reason, or that it fails."""
-    return (verdict.expected.why or "") if verdict.status == DEVIATES else UNRECORDED
+def cause(result: Result) -> str:
+    """Why a result departs from the documentation: its profile's reason, or that it fails."""
+    return (result.why or "") if result.status == DEVIATES else UNRECORDED
 
 
-def _one(client: str, mine: list[Verdict]) -> Conformance:
-    causes = Counter(cause(v) for v in mine if v.outcomes and v.level == CONTRACT)
+def _one(client: str, mine: list[Result]) -> Conformance:
+    causes = Counter(cause(v) for v in mine if v.judged and v.level == CONTRACT)
     return Conformance(
         client=client,
         scenarios=len(mine),

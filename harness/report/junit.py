@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, Verdict
+from .result import Result, as_results
 
 
-def junit_xml(verdicts: Sequence[Verdict]) -> bytes:
+def junit_xml(items: Sequence[Verdict | Result]) -> bytes:
+    verdicts = as_results(items)
     suite = ET.Element("testsuite", {
         "name": "smtp-conformance",
         "tests": str(len(verdicts)),
@@ -20,10 +22,10 @@ def junit_xml(verdicts: Sequence[Verdict]) -> bytes:
     })
     for verdict in verdicts:
         case = ET.SubElement(suite, "testcase", {
-            "classname": f"{verdict.client}.{verdict.scenario.condition}",
-            "name": f"{verdict.scenario.id}[{verdict.client}]",
-            "file": str(verdict.scenario.path),
-            "line": str(verdict.scenario.line),
+            "classname": f"{verdict.client}.{verdict.condition}",
+            "name": f"{verdict.scenario}[{verdict.client}]",
+            "file": verdict.file,
+            "line": str(verdict.line),
             "time": f"{verdict.seconds:.3f}",
         })
         detail = "\n".join(verdict.differences)
@@ -36,20 +38,20 @@ def junit_xml(verdicts: Sequence[Verdict]) -> bytes:
         elif verdict.status == DEVIATES:
             properties = ET.SubElement(case, "properties")
             ET.SubElement(properties, "property", {"name": "deviation",
-                                                   "value": verdict.expected.why or ""})
+                                                   "value": verdict.why or ""})
             ET.SubElement(properties, "property", {"name": "level",
                                                    "value": verdict.level or "none"})
-            if verdict.expected.unchecked:
+            if verdict.unchecked:
                 ET.SubElement(properties, "property", {
-                    "name": "unchecked", "value": ", ".join(verdict.expected.unchecked)})
+                    "name": "unchecked", "value": ", ".join(verdict.unchecked)})
         if verdict.status in (FAIL, ERROR) and verdict.transcript is not None:
-            ET.SubElement(case, "system-out").text = verdict.transcript.render()
+            ET.SubElement(case, "system-out").text = verdict.transcript
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def write_junit(verdicts: Sequence[Verdict], path: Path) -> None:
+def write_junit(verdicts: Sequence[Verdict | Result], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(junit_xml(verdicts))

@@ -7,12 +7,14 @@ from pathlib import Path
 
 from ..verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
 from .conformance import conformance
+from .result import Result, as_results
 from .table import actual_text, expected_text
 
 _ORDER = (PASS, DEVIATES, FAIL, ERROR, NOT_RUNNABLE)
 
 
-def markdown_summary(verdicts: Sequence[Verdict]) -> str:
+def markdown_summary(items: Sequence[Verdict | Result]) -> str:
+    verdicts = as_results(items)
     clients = list(dict.fromkeys(v.client for v in verdicts))
     lines = ["## SMTP conformance", "",
              "| client | contract conformance | contract deviations (causes) | detail "
@@ -33,14 +35,14 @@ def markdown_summary(verdicts: Sequence[Verdict]) -> str:
     if problems:
         lines += ["", "### Failures", "", "| scenario | client | expected | actual | difference |",
                   "|---|---|---|---|---|"]
-        lines += [f"| `{v.scenario.id}` | {v.client} | {expected_text(v)} | "
+        lines += [f"| `{v.scenario}` | {v.client} | {expected_text(v)} | "
                   f"{actual_text(v)} | {_cell(v.differences[0])} |" for v in problems]
     deviations = [v for v in verdicts if v.status == DEVIATES]
     if deviations:
         lines += ["", "### Known deviations from the documentation", "",
                   "| scenario | client | level | actual | why |", "|---|---|---|---|---|"]
-        lines += [f"| `{v.scenario.id}` | {v.client} | {v.level or '-'} | {actual_text(v)} | "
-                  f"{_cell(v.expected.why or '')} |" for v in deviations]
+        lines += [f"| `{v.scenario}` | {v.client} | {v.level or '-'} | {actual_text(v)} | "
+                  f"{_cell(v.why or '')} |" for v in deviations]
     return "\n".join(lines) + "\n"
 
 
@@ -48,6 +50,6 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def write_markdown(verdicts: Sequence[Verdict], path: Path) -> None:
+def write_markdown(verdicts: Sequence[Verdict | Result], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(markdown_summary(verdicts), encoding="utf-8")

@@ -13,6 +13,7 @@ import pytest
 from harness.adapters import NetmailAdapter
 from harness.loader import load_scenarios
 from harness.report.html import write_html
+from harness.report.result import Result
 from harness.report.table import summary
 from harness.runner import run_all
 from harness.verdict import DEVIATES, ERROR, FAIL, NOT_RUNNABLE, PASS, Verdict
@@ -136,3 +137,48 @@ def test_choosing_a_verdict_filters_the_rows(mixed: tuple[Path, dict[str, str]],
     assert row_ids(dom) == [ids[DEVIATES]]
     assert shown(1) in dom and matrix(dom).count('class="cell pass dim"') == 1
     assert '<option value="failures">failures (fail, error)</option>' in dom
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory, verdicts: list[Verdict]) -> Path:
+    """10,000 scenarios x 2 clients, made from one real result (a run of 10,000 is a
+    benchmark: benchmarks/scale_cli.py)."""
+    one = Result.of(verdicts[0])
+    results = [replace(one, scenario=f"scale/s{n:05}", client=client)
+               for n in range(10_000) for client in ("netmail", "other")]
+    path = tmp_path_factory.mktemp("large") / "report.html"
+    write_html(results, summary(results, 1.0), path)
+    return path
+
+
+def test_a_large_report_draws_one_page(large: Path, tmp_path: Path) -> None:
+    dom = chromium("--dump-dom", large.as_uri(), profile=tmp_path / "profile").stdout
+    assert row_ids(dom) == [f"scale/s{n:05}" for n in range(200)]
+    assert '<span id="shown">10000 of 10000 scenarios</span>' in dom
+    assert '<span id="page">page 1 of 50</span>' in dom
+
+
+def test_paging_and_a_link_reach_every_row(large: Path, tmp_path: Path) -> None:
+    turn = """<script>
+    for (let i = 0; i < 3; i++) document.getElementById("next").click();
+    document.getElementById("previous").click();
+    </script></body>"""
+    driven = tmp_path / "driven.html"
+    driven.write_text(large.read_text(encoding="utf-8").replace("</body>", turn),
+                      encoding="utf-8")
+    dom = chromium("--dump-dom", driven.as_uri(), profile=tmp_path / "profile").stdout
+    assert row_ids(dom) == [f"scale/s{n:05}" for n in range(400, 600)]
+    linked = chromium("--dump-dom", large.as_uri() + "#scale%2Fs09999%2Fother",
+                      profile=tmp_path / "profile").stdout
+    assert row_ids(linked)[-1] == "scale/s09999"
+    assert "page 50 of 50" in linked and "<h2>scale/s09999 [other]: pass</h2>" in linked
+    find = """<script>
+    const box = document.getElementById("find");
+    box.value = "s0999";
+    box.dispatchEvent(new Event("input"));
+    </script></body>"""
+    driven.write_text(large.read_text(encoding="utf-8").replace("</body>", find),
+                      encoding="utf-8")
+    found = chromium("--dump-dom", driven.as_uri(), profile=tmp_path / "profile").stdout
+    assert row_ids(found) == [f"scale/s0999{n}" for n in range(10)]
+    assert 'id="pages" hidden=""' in found

@@ -329,3 +329,103 @@ def test_a_server_that_broke_itself_fails_the_test(pytester: pytest.Pytester) ->
     result = run(pytester)
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*the scripted server failed: KeyError: 'a harness bug'*"])
+
+
+SLOW = """\
+    id: w/slow-{n}
+    condition: delivered
+    description: A greeting one second late, well within the client's timeout.
+    server: {{greeting: {{delay: 1.0}}}}
+    client: {{timeout: 5}}
+    expect: {{raises: null, server: {{delivered_to: [rcpt@example.com]}}}}
+    """
+WAITING = 6
+
+
+@pytest.fixture
+def waiting(pytester: pytest.Pytester) -> pytest.Pytester:
+    """Six scenarios that each wait a second, and a failing one among them."""
+    pytester.makeini("[pytest]\nsmtp_scenarios = scenarios\n")
+    for n in range(WAITING):
+        write(pytester, f"scenarios/w/slow-{n}.yaml", SLOW.format(n=n))
+    write(pytester, "scenarios/w/slow-3b.yaml", BAD.replace("x/bad", "w/slow-3b"))
+    return pytester
+
+
+def test_waiting_scenarios_overlap_and_keep_their_own_verdicts(waiting: pytest.Pytester) -> None:
+    """The waits overlap: six one-second greetings take well under six seconds (serially they
+    cannot take less), and the one failing scenario among them is the one reported."""
+    result = run(waiting, "-v")
+    result.assert_outcomes(passed=WAITING, failed=1)
+    result.stdout.fnmatch_lines(["*w/slow-3b[[]netmail[]] FAILED*"])
+    assert "w/slow-3b [netmail]: fail" in result.stdout.str()
+    for n in range(WAITING):
+        result.stdout.fnmatch_lines([f"*w/slow-{n}[[]netmail[]] PASSED*"])
+    assert result.duration < WAITING - 2, result.stdout.str()
+
+
+def test_one_job_runs_each_item_in_its_turn(waiting: pytest.Pytester) -> None:
+    result = run(waiting, "--smtp-jobs", "1", "-k", "not 3b")
+    result.assert_outcomes(passed=WAITING, deselected=1)
+    assert result.duration >= WAITING  # one greeting delay after another
+    result = run(waiting, "--smtp-jobs", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--smtp-jobs: 0: must be 1 or more" in result.stderr.str()
+
+
+def test_exitfirst_stops_at_the_first_failure(waiting: pytest.Pytester) -> None:
+    """-x reports the first failing item and stops: the runs started ahead of the items it
+    never reaches are not waited for."""
+    write(waiting, "scenarios/a/bad.yaml", BAD)
+    result = run(waiting, "-x")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*FAILED scenarios/a/bad.yaml::x/bad[[]netmail[]]*"])
+    assert result.duration < WAITING - 2
+
+
+def test_selection_of_single_items_and_last_failed(waiting: pytest.Pytester) -> None:
+    result = run(waiting, "scenarios/w/slow-2.yaml::w/slow-2[netmail]", "-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*w/slow-2[[]netmail[]] PASSED*"])
+    # In a process of its own: the cache must not be the outer run's (which may disable it).
+    quiet = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:xdist")
+    waiting.runpytest_subprocess(*quiet).assert_outcomes(passed=WAITING, failed=1)
+    again = waiting.runpytest_subprocess(*quiet, "--lf", "-v")
+    again.assert_outcomes(failed=1)  # the files that passed are not even collected
+    again.stdout.fnmatch_lines(["*w/slow-3b[[]netmail[]] FAILED*"])
+
+
+def test_scenarios_never_run_alongside_other_tests(pytester: pytest.Pytester) -> None:
+    """Runs start ahead only within an unbroken series of scenario items: a Python test in
+    between (which may patch what a scenario uses) runs alone."""
+    pytester.makeini("[pytest]\nsmtp_scenarios = a c\n")
+    write(pytester, "a/ok.yaml", OK)
+    write(pytester, "c/ok.yaml", OK.replace("x/ok", "x/later"))
+    write(pytester, "b/test_between.py", "def test_alone():\n    pass\n")
+    pytester.makeconftest("""\
+        import harness.pytest_plugin as plugin
+
+        SEEN = []
+
+
+        def pytest_runtest_call(item):
+            if item.name == "test_alone":
+                ahead = item.config.stash.get(plugin._AHEAD, None)
+                SEEN.append(ahead is None or "x/later" not in str(list(ahead._futures)))
+
+
+        def pytest_sessionfinish(session):
+            assert SEEN == [True], SEEN
+        """)
+    result = run(pytester, "a", "b", "c", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_under_xdist(scenarios: pytest.Pytester) -> None:
+    """-n 2: every item still gets its own verdict, reported on the right item."""
+    result = scenarios.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:benchmark",
+                                            "-n", "2", "-v")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*FAILED scenarios/x/bad.yaml::x/bad[[]netmail[]]*"])
+    assert "raises: expected SmtpFailedRecipientException, got success" in result.stdout.str()

@@ -27,11 +27,11 @@ from harness.report.json_report import (
     SCHEMA,
     STATUSES,
     results_document,
-    verdict_json,
     write_json,
 )
 from harness.report.progress import Progress
 from harness.report.provenance import tool_version
+from harness.report.result import Result
 from harness.report.table import actual_text, expected_text, render_table, summary
 from harness.runner import run_scenario
 from harness.verdict import NOT_RUNNABLE, Verdict, harness_error, judge
@@ -248,7 +248,7 @@ REQUIRED = {"scenario", "condition", "client", "passed", "expected", "actual"}
 
 
 def test_json_values(verdicts: dict[str, Verdict]) -> None:
-    row = verdict_json(verdicts["fail"])
+    row = Result.of(verdicts["fail"]).to_json()
     assert row["scenario"] == "report/recipients"
     assert row["condition"] == "recipients-failed"
     assert row["client"] == "netmail"
@@ -262,10 +262,10 @@ def test_json_values(verdicts: dict[str, Verdict]) -> None:
                                                    "status_code": "MailboxUnavailable"}]
     assert row["actual"]["seconds"] == 0.25
     assert row["differences"] == list(verdicts["fail"].differences)
-    deviates = verdict_json(verdicts["deviates"])
+    deviates = Result.of(verdicts["deviates"]).to_json()
     assert deviates["passed"] is True and deviates["status"] == "deviates"
     assert deviates["expected"]["why"] == "it reports the socket error"
-    success = verdict_json(verdicts["success"])
+    success = Result.of(verdicts["success"]).to_json()
     assert success["expected"]["exception"] is None
     assert success["actual"]["exception"] is None and success["actual"]["status_code"] is None
 
@@ -275,7 +275,7 @@ def test_json_values(verdicts: dict[str, Verdict]) -> None:
 def test_json_shape_is_the_same_for_every_status(verdicts: dict[str, Verdict],
                                                  status: str) -> None:
     """Consumers read ``row["actual"]["exception"]`` for every row, errors included."""
-    row = verdict_json(verdicts[status])
+    row = Result.of(verdicts[status]).to_json()
     assert set(row) >= REQUIRED
     assert {"exception", "status_code"} <= set(row["expected"])
     assert isinstance(row["actual"], dict), row["actual"]
@@ -300,7 +300,7 @@ def test_write_json_file(verdicts: dict[str, Verdict], tmp_path: Path) -> None:
         ("report/connect-failed", "netmail"), ("report/connect-failed", "quirky"),
         ("report/delivered", "netmail"), ("report/recipients", "netmail")]
     assert all(set(r) >= REQUIRED for r in rows)
-    assert rows[3] == json.loads(json.dumps(verdict_json(verdicts["fail"])))
+    assert rows[3] == json.loads(json.dumps(Result.of(verdicts["fail"]).to_json()))
     assert all(list(r) == sorted(r) and list(r["actual"]) == sorted(r["actual"]) for r in rows)
 
 
