@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +28,7 @@ import pytest
 if TYPE_CHECKING:
     from .adapters import Adapter
     from .model import Scenario
+    from .runner import Queued
     from .server import RunningServer
     from .verdict import Verdict
 
@@ -201,17 +200,9 @@ def _adapter(config: pytest.Config, client: str) -> Adapter | None:
 def _verdict_of(item: ScenarioItem, future: Future[Verdict]) -> Verdict:
     """Wait for a run started ahead, as ``smtp-harness run`` waits: at most the scenario's
     budget, so a client that never returns is an error on its own item, never a hang."""
-    from .runner import budget
-    from .verdict import harness_error
+    from .runner import await_verdict, budget
 
-    patience = budget(item.scenario)
-    started = time.monotonic()
-    try:
-        return future.result(timeout=patience)
-    except FutureTimeout:
-        return harness_error(item.scenario, item.client,
-                             f"the client did not return within {patience:.1f} s", None,
-                             time.monotonic() - started)
+    return await_verdict(item.scenario, item.client, future, budget(item.scenario))
 
 
 class _Ahead:
@@ -225,7 +216,7 @@ class _Ahead:
 
     def __init__(self, jobs: int) -> None:
         self._jobs = jobs
-        self._work: queue.SimpleQueue[_Run | None] = queue.SimpleQueue()
+        self._work: queue.SimpleQueue[Queued] = queue.SimpleQueue()
         self._futures: dict[ScenarioItem, Future[Verdict]] = {}
         self._threads = 0
 
@@ -234,28 +225,22 @@ class _Ahead:
 
     def start(self, items: Sequence[ScenarioItem]) -> None:
         """Queue the runs of ``items`` (each once), in order."""
-        from .server import ca_file, shared_host
-        from .server.certificates import server_context
+        from .runner import warm_up, work_through
 
         fresh = [item for item in dict.fromkeys(items) if item not in self._futures]
         runs = [(item, adapter) for item in fresh
                 if (adapter := _adapter(item.config, item.client)) is not None]
         if not runs:
             return
-        # Once per process, before any run's clock: the server loop, and each certificate
-        # (tens of milliseconds of CPU under the GIL, which would stall runs already going).
-        shared_host()
-        for kind in sorted({item.scenario.server.certificate for item, _ in runs
-                            if item.scenario.server and item.scenario.server.certificate}):
-            server_context(kind)
-            ca_file()
+        warm_up([item.scenario for item, _ in runs])  # before any run's clock
         for item, adapter in runs:
             future: Future[Verdict] = Future()
             self._futures[item] = future
             self._work.put((item.scenario, adapter, future))
         while self._threads < min(self._jobs, len(self._futures)):
             self._threads += 1
-            threading.Thread(target=self._serve, name="smtp-scenario", daemon=True).start()
+            threading.Thread(target=work_through, args=(self._work,), name="smtp-scenario",
+                             daemon=True).start()
 
     def take(self, item: ScenarioItem) -> Future[Verdict] | None:
         """The run started for ``item``, handed over once (a rerun runs afresh)."""
@@ -270,19 +255,6 @@ class _Ahead:
             self._work.put(None)
         self._threads = 0
 
-    def _serve(self) -> None:
-        from .runner import run_scenario
-
-        while (run := self._work.get()) is not None:
-            scenario, adapter, future = run
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(run_scenario(scenario, adapter))
-                except BaseException as exc:  # a harness bug: raised on its own item
-                    future.set_exception(exc)
-
-
-_Run = tuple["Scenario", "Adapter", "Future[Verdict]"]
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -29,6 +29,9 @@ from .server.transcript import Transcript
 from .verdict import ERROR, FAIL, NOT_RUNNABLE, Verdict, harness_error, judge
 
 DEFAULT_JOBS = 16
+Queued = tuple[Scenario, Adapter, Future[Verdict]] | None
+"""A worker's queue item: a scenario, the client to run it and where its verdict goes; None
+ends the worker."""
 _MARGIN = 10.0
 """Seconds beyond a scenario's own timeouts and delays before it counts as hung."""
 
@@ -114,8 +117,8 @@ def each_verdict(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
     suite sooner, but it starts the 0.3 s timeout scenarios together in the busiest moment,
     and on a loaded machine their sends then time out before reaching the slow step.)
     """
-    _warm_up(scenarios)
-    work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None] = queue.Queue()
+    warm_up(scenarios)
+    work: queue.Queue[Queued] = queue.Queue()
     futures: deque[tuple[Scenario, Adapter, Future[Verdict]]] = deque()
     failed: Future[Verdict] = Future()
     for scenario in scenarios:
@@ -127,7 +130,7 @@ def each_verdict(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
             work.put((scenario, adapter, future))
     for _ in range(max(1, min(jobs, len(futures)))):
         work.put(None)
-        threading.Thread(target=_worker, args=(work, contract_only), name="scenario",
+        threading.Thread(target=work_through, args=(work, contract_only), name="scenario",
                          daemon=True).start()
     while futures:
         scenario, adapter, future = futures.popleft()
@@ -137,7 +140,7 @@ def each_verdict(scenarios: Sequence[Scenario], adapters: Sequence[Adapter],
             if failed.done() and not future.done():  # a later scenario failed first
                 future = failed
             patience = 0.0
-        verdict = _await(scenario, adapter, future, patience)
+        verdict = await_verdict(scenario, adapter.name, future, patience)
         if on_verdict is not None:
             on_verdict(verdict)
         del future
@@ -158,7 +161,7 @@ def _note_failure(done: Future[Verdict], failed: Future[Verdict]) -> None:
             failed.set_result(done.result())
 
 
-def _warm_up(scenarios: Sequence[Scenario]) -> None:
+def warm_up(scenarios: Sequence[Scenario]) -> None:
     """Do the once-per-process work before any scenario's clock runs: the server loop, and
     the TLS certificates (each RSA key costs tens of milliseconds of CPU under the GIL)."""
     shared_host()
@@ -168,8 +171,9 @@ def _warm_up(scenarios: Sequence[Scenario]) -> None:
         ca_file()
 
 
-def _worker(work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None],
-            contract_only: bool) -> None:
+def work_through(work: queue.Queue[Queued] | queue.SimpleQueue[Queued],
+                 contract_only: bool = False) -> None:
+    """A worker thread: run each queued scenario onto its future, until a None."""
     while (item := work.get()) is not None:
         scenario, adapter, future = item
         if future.set_running_or_notify_cancel():
@@ -179,13 +183,15 @@ def _worker(work: queue.Queue[tuple[Scenario, Adapter, Future[Verdict]] | None],
                 future.set_exception(exc)
 
 
-def _await(scenario: Scenario, adapter: Adapter, future: Future[Verdict],
-           patience: float) -> Verdict:
+def await_verdict(scenario: Scenario, client: str, future: Future[Verdict],
+                  patience: float) -> Verdict:
+    """The verdict of a run on another thread, or an error once ``patience`` is spent: a
+    client that never returns is reported, never waited for."""
     started = time.monotonic()
     try:
         return future.result(timeout=patience)
     except FutureTimeout:
-        return harness_error(scenario, adapter.name,
+        return harness_error(scenario, client,
                              f"the client did not return within {budget(scenario):.1f} s",
                              None, time.monotonic() - started)
 

@@ -552,3 +552,23 @@ class SmtplibRcpt:
 
     def close(self) -> None:
         pass
+
+
+def test_each_verdict_lets_go_of_what_it_yielded() -> None:
+    """The CLI keeps a report row, not the verdict (its transcript holds every message the
+    server received): once the caller drops a verdict, the runner must not hold it either."""
+    import gc
+    import weakref
+
+    from harness.loader import load_scenarios
+
+    scenarios, errors = load_scenarios([Path(__file__).parents[2] / "scenarios" / "recipients"])
+    assert not errors
+    seen: list[weakref.ref[Verdict]] = []
+    for verdict in runner.each_verdict(scenarios[:6], [NetmailAdapter()], jobs=2):
+        assert verdict.status == PASS, verdict.explain()
+        gc.collect()  # mid-run, the generator still going: the earlier verdicts are gone
+        assert [ref() for ref in seen] == [None] * len(seen)
+        seen.append(weakref.ref(verdict))
+        del verdict
+    assert len(seen) == 6
